@@ -1,0 +1,178 @@
+"""Figures for a run folder and for a comparison (matplotlib, Agg backend, PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim.rules import FAILURE_KINDS  # noqa: E402
+
+COLOURS = {"silo": "#c0392b", "whole_system": "#2471a3"}
+PALETTE = ["#c0392b", "#2471a3", "#239b56", "#b9770e", "#7d3c98", "#5d6d7e"]
+
+
+def monthly(ts: pd.DataFrame) -> pd.DataFrame:
+    """Four-week blocks: sums of counts, means of states; the time axis is in years since the burn-in ended."""
+    block = (ts["week"] - 1) // 4
+    sums = [c for c in ts.columns if c.startswith(("contacts_", "failure_", "crises", "spend_", "refusals",
+                                                    "triaged", "signposts", "warm_handoffs", "lost_referrals",
+                                                    "admissions", "wait_weeks_admitted"))]
+    grouped = ts.groupby(block)
+    out = grouped[sums].sum()
+    means = [c for c in ts.columns if c not in sums and c not in ("week", "year")]
+    out[means] = grouped[means].mean()
+    burn_in_weeks = int((ts["year"] < 0).sum())
+    out["t_years"] = (grouped["week"].max() - burn_in_weeks) / 52.0
+    return derived(out).reset_index(drop=True)
+
+
+def derived(frame: pd.DataFrame) -> pd.DataFrame:
+    contacts = frame["contacts_value"] + frame["contacts_failure"]
+    spend = frame["spend_support"] + frame["spend_community"] + frame["spend_emergency"]
+    frame["failure_demand_share"] = frame["contacts_failure"] / contacts.where(contacts > 0)
+    frame["emergency_share_of_spend"] = frame["spend_emergency"] / spend.where(spend > 0)
+    return frame
+
+
+def _shade_burn_in(ax) -> None:
+    left, _ = ax.get_xlim()
+    if left < 0:
+        ax.axvspan(left, 0, color="0.92", zorder=0, label="burn-in")
+        ax.set_xlim(left=left)
+
+
+def run_figures(result, params, folder: Path) -> None:
+    """overview.png, failure_demand.png and neighbourhoods.png for one run."""
+    m = monthly(result.timeseries)
+    per_1000_year = 1000.0 * 13 / params.residents
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), constrained_layout=True)
+    panels = [
+        ("mean_wellbeing", "Mean wellbeing (0-1)", 1.0),
+        ("unmet_need", "Unmet need per resident", 1.0),
+        ("crises", "Crises per 1,000 residents per year", per_1000_year),
+        ("failure_demand_share", "Failure demand, share of contacts", 1.0),
+        ("mean_resident_trust", "Residents' mean trust (0-1)", 1.0),
+        ("collaboration_density", "Collaboration density (share of provider pairs)", 1.0),
+    ]
+    for ax, (column, title, scale) in zip(axes.flat, panels, strict=True):
+        ax.plot(m["t_years"], m[column] * scale, color=COLOURS.get(params.scenario.name, PALETTE[0]))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("years since burn-in ended")
+        _shade_burn_in(ax)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{params.scenario.name} - {params.place.name} - {params.residents:,} residents - seed {params.seed}")
+    fig.savefig(folder / "overview.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
+    kinds = [f"failure_{k}" for k in FAILURE_KINDS]
+    ax.stackplot(m["t_years"], m["contacts_value"], *(m[k] for k in kinds),
+                 labels=["value demand", *(k.replace("failure_", "failure: ").replace("_", " ") for k in kinds)],
+                 colors=["#85c1e9", "#922b21", "#cb4335", "#e67e22", "#f1c40f", "#7f8c8d"])
+    ax.set_title("Contacts per month: value demand and failure demand by cause")
+    ax.set_xlabel("years since burn-in ended")
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    _shade_burn_in(ax)
+    fig.savefig(folder / "failure_demand.png", dpi=110)
+    plt.close(fig)
+
+    nb = result.neighbourhoods
+    last = nb[nb["month"] > nb["month"].max() - 13].groupby("neighbourhood").mean(numeric_only=True)
+    fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
+    points = ax.scatter(last["deprivation"], last["mean_wellbeing"], c=last["mean_resident_trust"],
+                        s=12 + 60 * last["residents"] / last["residents"].max(), cmap="viridis")
+    fig.colorbar(points, label="mean trust")
+    ax.set_xlabel("deprivation (0 least, 1 most)")
+    ax.set_ylabel("mean wellbeing, final year")
+    ax.set_title("Neighbourhoods: wellbeing against deprivation")
+    ax.grid(alpha=0.3)
+    fig.savefig(folder / "neighbourhoods.png", dpi=110)
+    plt.close(fig)
+
+
+def mean_and_band(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over replicates (axis 0) and a t-based confidence band (mean +- t * s / sqrt(n))."""
+    n = values.shape[0]
+    mean = np.nanmean(values, axis=0)
+    if n < 2:
+        return mean, mean, mean
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+TIME_PANELS = [
+    ("mean_wellbeing", "Mean wellbeing (0-1)", "mean"),
+    ("failure_demand_share", "Failure demand, share of contacts", "mean"),
+    ("crises_per_1000_year", "Crises per 1,000 residents per year", "mean"),
+    ("mean_resident_trust", "Residents' mean trust (0-1)", "mean"),
+    ("collaboration_density", "Collaboration density", "mean"),
+    ("emergency_share_of_spend", "Emergency (crisis) share of spend", "mean"),
+    ("waiting", "Residents on waiting lists", "mean"),
+    ("wellbeing_gap", "Wellbeing gap, least - most deprived quintile", "mean"),
+]
+
+
+def compare_figures(monthly_runs: pd.DataFrame, scenarios: list[str], confidence: float, folder: Path,
+                    title: str) -> list[str]:
+    """Main indicators over time, mean and confidence band per scenario; one grid and one file per indicator."""
+    written = []
+    fig, axes = plt.subplots(2, 4, figsize=(18, 8), constrained_layout=True)
+    for ax, (column, label, _) in zip(axes.flat, TIME_PANELS, strict=True):
+        _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(f"{title}: mean and {confidence:.0%} confidence band over seeds")
+    fig.savefig(folder / "indicators_over_time.png", dpi=110)
+    plt.close(fig)
+    written.append("indicators_over_time.png")
+    for column, label, _ in TIME_PANELS[:6]:
+        fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+        _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
+        ax.legend(fontsize=8)
+        fig.savefig(folder / f"{column}.png", dpi=110)
+        plt.close(fig)
+        written.append(f"{column}.png")
+    return written
+
+
+def _band_panel(ax, monthly_runs, scenarios, column, label, confidence) -> None:
+    for i, scenario in enumerate(scenarios):
+        sub = monthly_runs[monthly_runs["scenario"] == scenario]
+        table = sub.pivot(index="seed", columns="t_years", values=column)
+        mean, low, high = mean_and_band(table.to_numpy(dtype=float), confidence)
+        colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
+        ax.plot(table.columns, mean, color=colour, label=scenario)
+        ax.fill_between(table.columns, low, high, color=colour, alpha=0.25, linewidth=0)
+    ax.set_title(label, fontsize=10)
+    ax.set_xlabel("years since burn-in ended")
+    ax.grid(alpha=0.3)
+    _shade_burn_in(ax)
+
+
+def outcome_figure(summary: pd.DataFrame, outcomes: list[str], scenarios: list[str], folder: Path) -> str:
+    """Headline outcomes: mean and confidence interval per scenario, one small panel per outcome."""
+    cols = 4
+    rows = int(np.ceil(len(outcomes) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(16, 2.6 * rows), constrained_layout=True)
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        sub = summary[summary["outcome"] == outcome].set_index("scenario").loc[scenarios]
+        y = np.arange(len(scenarios))
+        ax.errorbar(sub["mean"], y, xerr=[sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]],
+                    fmt="o", color="k", ecolor="0.4", capsize=3)
+        for yi, scenario in zip(y, scenarios, strict=True):
+            ax.plot(sub.loc[scenario, "mean"], yi, "o", color=COLOURS.get(scenario, PALETTE[yi % len(PALETTE)]))
+        ax.set_yticks(y, scenarios, fontsize=8)
+        ax.set_ylim(-0.7, len(scenarios) - 0.3)
+        ax.set_title(outcome, fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    for ax in list(axes.flat)[len(outcomes):]:
+        ax.axis("off")
+    fig.savefig(folder / "outcomes.png", dpi=110)
+    plt.close(fig)
+    return "outcomes.png"

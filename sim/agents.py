@@ -1,0 +1,186 @@
+"""Mesa agents of the place model (ODD 2, entities): the model's face, not where resident state lives.
+
+Residents' state is held in NumPy arrays owned by :class:`sim.model.PlaceModel`; a :class:`Resident` is a thin
+handle onto its row, so Mesa tooling and the explorer still see agents. Services, community organisations and
+the commissioner are few and rich; their quarterly and annual decisions are methods here, scheduled as Mesa
+events by the model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from . import rules
+
+if TYPE_CHECKING:
+    from .model import PlaceModel
+
+
+class Resident(mesa.Agent):
+    """One resident: a handle onto row ``row`` of the model's resident arrays."""
+
+    def __init__(self, model: PlaceModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def neighbourhood(self) -> int:
+        return int(self.model.home[self.row])
+
+    @property
+    def needs(self) -> dict[str, float]:
+        return dict(zip(self.model.domains, self.model.need[self.row].tolist(), strict=True))
+
+    @property
+    def wellbeing(self) -> float:
+        row = self.row
+        return float(rules.wellbeing(self.model.need[row : row + 1], self.model.connection[row : row + 1])[0])
+
+    @property
+    def trust(self) -> np.ndarray:
+        """Trust in each service, then in the local community organisation."""
+        return self.model.trust[self.row].copy()
+
+    @property
+    def provider(self) -> int:
+        """Index of the provider supporting this resident, or -1."""
+        return int(self.model.case_provider[self.row])
+
+
+class Provider(mesa.Agent):
+    """Something residents can turn to: a service or a community organisation, index ``index`` in the arrays."""
+
+    def __init__(self, model: PlaceModel, index: int, name: str) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+
+    @property
+    def caseload(self) -> int:
+        return int((self.model.case_provider == self.index).sum())
+
+    @property
+    def waiting(self) -> int:
+        return int((self.model.wait_provider == self.index).sum())
+
+    @property
+    def capacity(self) -> float:
+        return float(self.model.capacity[self.index])
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.model.provider_open[self.index])
+
+
+class Service(Provider):
+    """A public service for one need domain: budget, eligibility threshold, practice, waiting list."""
+
+    def __init__(self, model: PlaceModel, index: int, domain: str) -> None:
+        super().__init__(model, index, f"{domain} service")
+        self.domain = domain
+        self.contract_years_left = model.params.scenario.contract_years
+
+    @property
+    def eligibility_threshold(self) -> float:
+        return float(self.model.threshold[self.index])
+
+
+class CommunityOrganisation(Provider):
+    """A small local organisation serving one cluster of neighbourhoods; lives on grants and can close."""
+
+    def __init__(self, model: PlaceModel, index: int, cluster: int) -> None:
+        super().__init__(model, index, f"community organisation {cluster + 1}")
+        self.cluster = cluster
+        self.grant_years_left = model.params.scenario.contract_years
+        self.initial_grant = 0.0
+
+
+class Commissioner(mesa.Agent):
+    """Sets budgets, lets and retenders contracts, grants community organisations, rations (ODD 7: commissioning)."""
+
+    def __init__(self, model: PlaceModel) -> None:
+        super().__init__(model)
+        self.prevention_factor = 1.0  # share of planned prevention grants still funded
+        self.year = 0
+
+    def review_quarter(self) -> None:
+        """Quarterly: silo rationing of thresholds to waiting lists; a pooled budget follows demand."""
+        m = self.model
+        lever = m.params.scenario
+        s = m.n_services
+        waiting = np.bincount(m.wait_provider[m.wait_provider >= 0], minlength=m.n_providers)[:s]
+        m.threshold[:s] = rules.ration_thresholds(
+            m.threshold[:s], lever.eligibility_threshold, waiting.astype(float), m.capacity[:s],
+            lever.rationing_response,
+        )
+        if lever.pooled_budget:  # one pot for every open provider, following the cost of this quarter's demand
+            group = np.flatnonzero(m.provider_open)
+            demand = (m.arrivals_quarter[group] + 1.0) * m.unit_cost[group]
+            m.budget_remaining[group] = rules.split_budget(float(m.budget_remaining[group].sum()), demand)
+            m.budget_year[group] = rules.split_budget(float(m.budget_year[group].sum()), demand)
+            m.set_capacity()
+        m.arrivals_quarter[:] = 0.0
+
+    def commission_year(self) -> None:
+        """Annually: set next year's budgets, cut prevention after an overspend (silo), retender, (re)grant."""
+        m = self.model
+        lever, world = m.params.scenario, m.params.uncertainty
+        s = m.n_services
+        if self.year > 0:
+            overspend = max(0.0, -float(m.budget_remaining[:s].sum())) / max(m.budget_year_total, 1.0)
+            self.prevention_factor = rules.prevention_after_overspend(
+                self.prevention_factor, overspend, lever.prevention_cut_response
+            )
+            self._retender()
+        total = world.budget_per_resident * m.n_residents * (1.0 + world.budget_change_per_year) ** self.year
+        grants = lever.community_grant_share * total * self.prevention_factor
+        m.budget_year_total = total - grants  # to the services; unspent grants are not moved to them
+        # every commissioner sets next year's service budgets by this year's demand (arrivals at each service)
+        weights = m.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
+        m.arrivals_year[:] = 0.0
+        m.budget_year[:s] = rules.split_budget(m.budget_year_total, weights)
+        m.budget_remaining[:s] = m.budget_year[:s]
+        self._grant(grants)
+        m.weeks_left_in_year = 52
+        m.set_capacity()
+        self.year += 1
+
+    def _retender(self) -> None:
+        m = self.model
+        lever = m.params.scenario
+        lost = []
+        for service in m.services:
+            service.contract_years_left -= 1
+            if service.contract_years_left <= 0:
+                service.contract_years_left = lever.contract_years
+                if m.rng.random() < lever.p_retender_loss:
+                    lost.append(service.index)
+        for org in m.orgs:
+            if not org.is_open:
+                continue
+            org.grant_years_left -= 1
+            if org.grant_years_left <= 0:
+                org.grant_years_left = lever.contract_years
+                if m.rng.random() < lever.p_retender_loss:
+                    m.close_org(org)
+        if lost:
+            m.change_provider(np.array(lost))
+
+    def _grant(self, grants: float) -> None:
+        m = self.model
+        open_orgs = [org for org in m.orgs if org.is_open]
+        if not open_orgs:
+            return
+        residents = np.array([m.org_residents[org.index - m.n_services] for org in open_orgs], dtype=float)
+        shares = rules.split_budget(grants, residents)
+        for org, grant in zip(open_orgs, shares, strict=True):
+            if org.initial_grant == 0.0:
+                org.initial_grant = grant
+            if grant < m.params.relations.org_viability_share * org.initial_grant:
+                m.close_org(org)
+            else:
+                m.budget_year[org.index] = grant
+                m.budget_remaining[org.index] = grant

@@ -1,0 +1,159 @@
+"""Observation (ODD 4, design concept Observation): weekly indicators, monthly neighbourhood rows, the summary.
+
+Every outcome named in summary.json is defined once here, in :func:`summarise`, and in docs/ODD.md. Weekly
+indicators are counts and means taken as things happen (contacts are classified at the moment they occur).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import rules
+
+if TYPE_CHECKING:
+    from .model import PlaceModel
+
+# Counts and sums accumulated during a week by the model's phases.
+TALLY_KEYS = (
+    "life_events", "crises", "contacts_value", "contacts_failure",
+    *(f"failure_{k}" for k in rules.FAILURE_KINDS),
+    "triaged", "refusals", "bounces", "brief_help", "admissions", "wait_weeks_admitted", "signposts", "warm_handoffs",
+    "lost_referrals", "closures", "early_closures", "spend_support", "spend_community", "spend_emergency",
+    "provider_changes", "unmet_need", "staff_utilisation", "left_waiting_recovered",
+)
+# States read at the end of the week.
+STATE_KEYS = (
+    "mean_wellbeing", "multiple_disadvantage_share", "waiting", "in_support", "mean_resident_trust",
+    "collaboration_density", "mean_tie_strength", "collaboration_clustering", "community_orgs_open",
+    "mean_eligibility_threshold", "services_budget_left",
+)
+WEEKLY_COLUMNS = (*STATE_KEYS, *TALLY_KEYS)
+NEIGHBOURHOOD_COLUMNS = (
+    "residents", "deprivation", "deprivation_quintile", "mean_wellbeing", "unmet_need", "mean_resident_trust",
+    "multiple_disadvantage_share", "crises",
+)
+
+
+class Tally(dict):
+    """This week's counts, by name; an unknown name is an error rather than a silent new column."""
+
+    def __init__(self) -> None:
+        super().__init__(dict.fromkeys(TALLY_KEYS, 0))
+
+    def reset(self) -> None:
+        for key in self:
+            self[key] = 0
+
+    def __missing__(self, key: str):
+        raise KeyError(f"unknown tally {key!r}")
+
+
+def clustering(adjacency: np.ndarray) -> float:
+    """Average clustering coefficient of an undirected 0/1 graph (nodes of degree < 2 count as 0)."""
+    a = adjacency.astype(float)
+    degree = a.sum(axis=1)
+    triangles = np.einsum("ij,jk,ki->i", a, a, a) / 2.0
+    possible = degree * (degree - 1) / 2.0
+    local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
+    return float(local.mean()) if local.size else 0.0
+
+
+def multiple_disadvantage(need: np.ndarray, threshold: float, domains: int) -> np.ndarray:
+    """Residents with at least ``domains`` needs at or above ``threshold`` (boolean per resident)."""
+    return (need >= threshold).sum(axis=1) >= domains
+
+
+def observe_week(model: PlaceModel) -> np.ndarray:
+    """One row of WEEKLY_COLUMNS for the week just finished."""
+    rel = model.params.relations
+    s = model.n_services
+    wellbeing = rules.wellbeing(model.need, model.connection)
+    model.last_wellbeing = wellbeing
+    md = multiple_disadvantage(model.need, rel.need_threshold, rel.multiple_disadvantage_domains)
+    model.last_multiple_disadvantage = md
+    open_mask = model.provider_open
+    working = (model.ties >= rel.tie_threshold) & open_mask[:, None] & open_mask[None, :]
+    state = {
+        "mean_wellbeing": float(wellbeing.mean()),
+        "multiple_disadvantage_share": float(md.mean()),
+        "waiting": int((model.wait_provider >= 0).sum()),
+        "in_support": int((model.case_provider >= 0).sum()),
+        "mean_resident_trust": float(model.trust.mean()),
+        "collaboration_density": rules.collaboration_density(model.ties, open_mask, rel.tie_threshold),
+        "mean_tie_strength": rules.mean_tie_strength(model.ties, open_mask),
+        "collaboration_clustering": clustering(working[np.ix_(open_mask, open_mask)]),
+        "community_orgs_open": int(open_mask[s:].sum()),
+        "mean_eligibility_threshold": float(model.threshold[:s].mean()),
+        "services_budget_left": float(model.budget_remaining[:s].sum()),
+    }
+    return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS)], dtype=float)
+
+
+def neighbourhood_month(model: PlaceModel) -> np.ndarray:
+    """Rows of NEIGHBOURHOOD_COLUMNS, one per neighbourhood, at the end of a four-week month."""
+    k = model.place.n_neighbourhoods
+    counts = model.residents_per_neighbourhood.astype(float)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(model.home, weights=values, minlength=k) / counts
+
+    return np.column_stack([
+        counts,
+        model.place.overall_deprivation,
+        model.place.deprivation_quintile(),
+        mean(model.last_wellbeing),
+        mean(model.unmet_by_resident),
+        mean(model.trust.mean(axis=1)),
+        mean(model.last_multiple_disadvantage.astype(float)),
+        model.crises_by_neighbourhood,
+    ])
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator > 0 else float("nan")
+
+
+def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceModel) -> dict[str, float]:
+    """Headline outcomes over the evaluation period: the weeks after ``burn_in_years``."""
+    ev = weekly[weekly["year"] >= 0]
+    years = len(ev) / 52.0
+    n = model.n_residents
+    total = ev[["spend_support", "spend_community", "spend_emergency"]].sum()
+    total_cost = float(total.sum()) / years if years else float("nan")
+    contacts = ev["contacts_value"].sum() + ev["contacts_failure"].sum()
+    mean_wellbeing = float(ev["mean_wellbeing"].mean())
+    first_month = model.params.burn_in_years * 13
+    nb = neighbourhoods[neighbourhoods["month"] > first_month]
+    by_quintile = (
+        nb.assign(weighted=nb["mean_wellbeing"] * nb["residents"])
+        .groupby("deprivation_quintile")[["weighted", "residents"]].sum()
+    )
+    quintile_wellbeing = by_quintile["weighted"] / by_quintile["residents"]
+    gap = float(quintile_wellbeing.iloc[0] - quintile_wellbeing.iloc[-1]) if len(quintile_wellbeing) > 1 else 0.0
+    summary = {
+        "mean_wellbeing": mean_wellbeing,
+        "wellbeing_gap_deprived": gap,
+        "unmet_need": float(ev["unmet_need"].mean()),
+        "multiple_disadvantage_share": float(ev["multiple_disadvantage_share"].mean()),
+        "crises_per_1000_per_year": _ratio(ev["crises"].sum() * 1000.0, n * years),
+        "failure_demand_share": _ratio(ev["contacts_failure"].sum(), contacts),
+        "refusal_rate": _ratio(ev["refusals"].sum(), ev["triaged"].sum()),
+        "mean_wait_weeks": _ratio(ev["wait_weeks_admitted"].sum(), ev["admissions"].sum()),
+        "lost_referral_share": _ratio(ev["lost_referrals"].sum(), ev["signposts"].sum() + ev["warm_handoffs"].sum()),
+        "total_cost": total_cost,
+        "prevention_share_of_spend": _ratio(total["spend_support"] + total["spend_community"], total.sum()),
+        "cost_per_wellbeing_point": _ratio(total_cost / n, mean_wellbeing * 100.0),
+        "mean_resident_trust": float(ev["mean_resident_trust"].mean()),
+        "collaboration_density": float(ev["collaboration_density"].mean()),
+        "mean_tie_strength": float(ev["mean_tie_strength"].mean()),
+        "community_orgs_open": float(ev["community_orgs_open"].iloc[-1]) if len(ev) else float("nan"),
+        "contacts_per_1000_per_year": _ratio(contacts * 1000.0, n * years),
+        "warm_handoff_share": _ratio(ev["warm_handoffs"].sum(), ev["signposts"].sum() + ev["warm_handoffs"].sum()),
+        "bounces_per_1000_per_year": _ratio(ev["bounces"].sum() * 1000.0, n * years),
+    }
+    for kind in rules.FAILURE_KINDS:
+        summary[f"failure_{kind}_share"] = _ratio(ev[f"failure_{kind}"].sum(), contacts)
+    return summary

@@ -1,0 +1,247 @@
+"""Parameters of the place model, as plain dataclasses (ODD 2 state and scales, ODD 5 initialisation).
+
+Named as XLRM: ``scenario`` holds the levers (L) a commissioner chooses, ``uncertainty`` the exogenous
+uncertainties (X), ``relations`` the structural constants of the model itself (R), ``place`` the input data.
+Each field carries its admissible range in its metadata, so one validator (:func:`validate`) checks every key
+and names it in a one-line message. ``experiments/config.py`` registers these same classes with Hydra as the
+schema of ``conf/``; ``sim`` itself never imports Hydra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+INF = float("inf")
+
+
+def _ranged(default: Any, low: float, high: float = INF, *, low_open: bool = False) -> Any:
+    return field(default=default, metadata={"range": (low, high, low_open)})
+
+
+def prob(default: float) -> Any:
+    """A probability or share: must lie in [0, 1]."""
+    return _ranged(default, 0.0, 1.0)
+
+
+def nonneg(default: float) -> Any:
+    """A rate, cost, scale or budget: must be >= 0."""
+    return _ranged(default, 0.0)
+
+
+def positive(default: float) -> Any:
+    """A population, duration or divisor: must be > 0."""
+    return _ranged(default, 0.0, low_open=True)
+
+
+def choice(default: str, *options: str) -> Any:
+    return field(default=default, metadata={"choices": options})
+
+
+DEFAULT_DOMAINS = ["health", "mental_health", "housing", "money", "work", "safety"]
+# Directed links "from -> to: weight": unmet need in `from` raises need in `to` (MODEL.md 3.2).
+# The debt -> mental health -> work -> debt loop, housing <-> money, safety -> mental health, and
+# health <-> mental health; weights are relative and scaled by uncertainty.need_coupling.
+DEFAULT_COUPLING_LINKS = [
+    "money -> mental_health: 1.0",
+    "mental_health -> work: 1.0",
+    "work -> money: 1.0",
+    "money -> housing: 0.8",
+    "housing -> mental_health: 0.8",
+    "housing -> health: 0.5",
+    "safety -> mental_health: 0.8",
+    "mental_health -> health: 0.6",
+    "health -> work: 0.6",
+    "mental_health -> safety: 0.4",
+]
+
+
+@dataclass
+class PlaceParams:
+    """Where the simulation happens: a synthetic place or a real one built from IMD 2019 data."""
+
+    name: str = "synthetic"
+    source: str = choice("synthetic", "synthetic", "imd2019")
+    data_file: str = ""  # for imd2019: a file name in sim/data/places/
+    n_neighbourhoods: int = positive(20)  # synthetic only
+    deprivation_alpha: float = positive(2.0)  # synthetic: neighbourhood deprivation ~ Beta(alpha, beta)
+    deprivation_beta: float = positive(3.0)
+    domain_spread: float = nonneg(0.12)  # synthetic: sd of each domain's deviation from the neighbourhood's
+    neighbourhoods_per_org: int = positive(4)  # synthetic: neighbourhoods served by one community organisation
+
+
+@dataclass
+class ScenarioParams:
+    """Levers (L): what commissioning and practice choose. Scenarios differ only in these values."""
+
+    name: str = "silo"
+    description: str = ""
+    no_wrong_door: bool = False  # any door assesses the whole person, instead of "wrong door, go elsewhere"
+    eligibility_threshold: float = prob(0.45)  # need severity a service requires before it helps
+    bespoke_support: bool = False  # whole-person support of need-set length, vs a fixed own-domain episode
+    episode_weeks: int = positive(8)  # length of a standardised episode, closed on target
+    max_case_weeks: int = positive(40)  # cap on a bespoke case
+    referral: str = choice("signpost", "signpost", "warm_handoff")
+    relationship_time_share: float = prob(0.0)  # share of staff time spent building provider relationships
+    pooled_budget: bool = False  # one pot, reallocated quarterly to where demand is
+    contract_years: int = positive(2)  # length of a service contract or community grant
+    p_retender_loss: float = prob(0.3)  # chance an incumbent loses a competitive retender
+    community_grant_share: float = prob(0.05)  # share of the budget granted to community organisations
+    rationing_response: float = nonneg(0.5)  # how fast thresholds rise as waiting lists grow (per quarter)
+    prevention_cut_response: float = nonneg(1.0)  # how hard grants are cut after an emergency overspend
+
+
+@dataclass
+class UncertaintyParams:
+    """Uncertainties (X): facts about the world the commissioner does not choose."""
+
+    need_coupling: float = nonneg(0.04)  # weekly spill of unmet need between linked domains; 0 = no interaction
+    relationship_build_rate: float = nonneg(0.05)  # tie growth per week of joint work; 0 = ties never form
+    coordination_cost: float = nonneg(0.1)  # extra staff units per partner engaged per bespoke case-week
+    trust_loss_gain_ratio: float = positive(3.0)  # a bad experience moves trust this many times a good one
+    shock_rate: float = prob(0.012)  # weekly chance of a life event for a resident of an average place
+    deprivation_shock_gradient: float = nonneg(2.0)  # extra hazard in the most deprived neighbourhoods
+    demand_level: float = positive(1.0)  # multiplier on the life-event hazard
+    budget_per_resident: float = nonneg(80.0)  # GBP per resident per year for the modelled services
+    budget_change_per_year: float = _ranged(0.0, -1.0, 10.0)  # real-terms change each year (-0.052 = austerity)
+    p_wrong_door: float = prob(0.3)  # chance a resident picks a service for another domain
+    p_staff_turnover: float = prob(0.005)  # weekly chance a provider loses a key member of staff
+
+
+@dataclass
+class RelationsParams:
+    """Relations (R): structural constants of the model. Every one is a guess worth sweeping."""
+
+    domains: list[str] = field(default_factory=lambda: list(DEFAULT_DOMAINS))
+    coupling_links: list[str] = field(default_factory=lambda: list(DEFAULT_COUPLING_LINKS))
+    coupling_floor: float = prob(0.3)  # need below this does not spill into other domains
+    initial_need_scale: float = prob(0.09)  # starting need ~ Exp(mean = scale * (0.15 + deprivation))
+    shock_size: float = prob(0.25)  # mean rise in need from a life event
+    natural_recovery_rate: float = prob(0.015)  # weekly share of need that recovers on its own at mean strength
+    crisis_threshold: float = prob(0.9)
+    crisis_relief: float = prob(0.25)  # need removed by an emergency response
+    crisis_cooldown_weeks: int = positive(8)
+    emergency_cost: float = nonneg(600.0)  # GBP per crisis borne by this budget (A&E, police, emergency housing)
+    case_week_cost: float = positive(120.0)  # GBP of staff time for one case-week
+    community_case_week_cost: float = positive(15.0)
+    community_case_weeks: int = positive(8)
+    org_case_ceiling: float = prob(0.65)  # a community organisation brokers a service for needs above this
+    brief_help_below: float = prob(0.4)  # a community organisation helps on the spot below this need
+    brief_help_effect: float = prob(0.1)  # need removed by on-the-spot help (advice, a connection, a form filled)
+    contact_handling_units: float = nonneg(0.1)  # staff case-week units to handle one contact or chase  # longest a community organisation supports one resident
+    support_effect_rate: float = prob(0.06)  # weekly fall in need under support, at full knowledge and trust
+    standardised_fit: float = prob(0.75)  # effect of a standard episode relative to support tailored to the person
+    generalist_share: float = prob(0.3)  # effect outside the provider's own domain without a partner
+    community_effect_rate: float = prob(0.025)  # weekly fall in every domain under community support
+    knowledge: float = prob(0.6)  # share of what works that providers' practice matches (static for now)
+    strength_build_rate: float = prob(0.01)  # weekly rise of strengths under bespoke or community support
+    strength_decay_rate: float = prob(0.005)  # weekly relaxation of strengths to their baseline
+    seek_rate: float = prob(0.25)  # weekly chance of asking for help at need 1 and trust 1
+    seek_floor: float = prob(0.3)  # need below which residents do not ask for help
+    p_community_door: float = prob(0.25)  # chance a help-seeker goes to the local community organisation
+    p_signpost_take_up: float = prob(0.25)  # weekly chance of acting on a signpost, at trust 1
+    referral_expiry_weeks: int = positive(8)  # a signpost not acted on by then is a lost referral
+    p_chase: float = prob(0.15)  # weekly chance a waiting resident chases
+    chase_after_weeks: int = positive(3)
+    failure_memory_weeks: int = _ranged(26, 1, 120)  # how long a failure makes later contacts failure demand
+    resolved_level: float = prob(0.35)  # need below which a domain counts as resolved
+    need_threshold: float = prob(0.6)  # need counted as "high" (unmet need, multiple disadvantage)
+    multiple_disadvantage_domains: int = positive(3)
+    trust_gain_rate: float = prob(0.08)  # trust's step towards 1 after a good experience
+    community_trust_multiplier: float = positive(2.0)  # community organisations are trusted faster
+    word_of_mouth_rate: float = prob(0.1)  # monthly pull of trust towards social contacts' mean
+    initial_trust: float = prob(0.6)
+    trust_deprivation_gradient: float = prob(0.4)  # starting trust is lower by this share where most deprived
+    social_degree: int = _ranged(8, 2, 200)  # contacts per resident (even)
+    p_social_rewire: float = prob(0.1)  # share of contacts outside the neighbourhood
+    initial_tie_strength: float = prob(0.05)
+    joint_work_min_tie: float = prob(0.1)  # a partner is engaged in joint work only above this tie
+    tie_decay_rate: float = prob(0.01)  # weekly decay of a tie with no joint work
+    turnover_tie_loss: float = prob(0.3)  # share of a provider's ties lost when key staff leave
+    tie_threshold: float = prob(0.25)  # tie counted as a working relationship (collaboration density)
+    org_viability_share: float = prob(0.5)  # an organisation closes if its grant falls below this share
+
+
+@dataclass
+class Params:
+    """Everything one simulation needs. ``years`` counts evaluation years after ``burn_in_years``."""
+
+    seed: int = 0
+    residents: int = positive(10_000)
+    years: int = positive(10)
+    burn_in_years: int = nonneg(1)
+    place: PlaceParams = field(default_factory=PlaceParams)
+    scenario: ScenarioParams = field(default_factory=ScenarioParams)
+    uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
+    relations: RelationsParams = field(default_factory=RelationsParams)
+
+
+class ParamError(ValueError):
+    """A parameter value is out of range; ``key`` is its dotted name."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+def _check_field(key: str, value: Any, meta: Any) -> None:
+    if "range" in meta:
+        low, high, low_open = meta["range"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(key, f"expected a number, got {value!r}")
+        if value != value:  # NaN
+            raise ParamError(key, "must be a number, got NaN")
+        if low_open and value <= low:
+            raise ParamError(key, f"must be > {low:g}, got {value!r}")
+        if value < low or value > high:
+            bound = f"in [{low:g}, {high:g}]" if high != INF else f">= {low:g}"
+            raise ParamError(key, f"must be {bound}, got {value!r}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise ParamError(key, f"must be one of {', '.join(meta['choices'])}; got {value!r}")
+
+
+def _walk(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _walk(value, key + ".")
+        else:
+            _check_field(key, value, f.metadata)
+
+
+def parse_coupling_links(links: list[str], domains: list[str]) -> list[tuple[int, int, float]]:
+    """Parse ``"from -> to: weight"`` strings into (from index, to index, weight) triples."""
+    parsed = []
+    for i, text in enumerate(links):
+        key = f"relations.coupling_links[{i}]"
+        try:
+            pair, weight_text = text.split(":")
+            source, target = (s.strip() for s in pair.split("->"))
+            weight = float(weight_text)
+        except ValueError:
+            raise ParamError(key, f"expected 'from -> to: weight', got {text!r}") from None
+        for name in (source, target):
+            if name not in domains:
+                raise ParamError(key, f"unknown domain {name!r} (domains: {', '.join(domains)})")
+        if weight < 0:
+            raise ParamError(key, f"weight must be >= 0, got {weight}")
+        parsed.append((domains.index(source), domains.index(target), weight))
+    return parsed
+
+
+def validate(params: Params) -> Params:
+    """Check every key's range, then the cross-key rules; raise :class:`ParamError` naming the first bad key."""
+    _walk(params, "")
+    rel = params.relations
+    if len(rel.domains) < 1 or len(set(rel.domains)) != len(rel.domains):
+        raise ParamError("relations.domains", "must be a non-empty list of distinct names")
+    parse_coupling_links(rel.coupling_links, rel.domains)
+    if rel.social_degree % 2:
+        raise ParamError("relations.social_degree", f"must be even, got {rel.social_degree}")
+    if params.place.source == "imd2019" and not params.place.data_file:
+        raise ParamError("place.data_file", "required when place.source is imd2019")
+    if params.place.source == "synthetic" and params.residents < params.place.n_neighbourhoods:
+        raise ParamError("residents", f"must be at least place.n_neighbourhoods ({params.place.n_neighbourhoods})")
+    return params
