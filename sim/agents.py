@@ -158,14 +158,14 @@ class Commissioner(mesa.Agent):
                 service.contract_years_left = lever.contract_years
                 if m.rng.random() < lever.p_retender_loss:
                     lost.append(service.index)
-        for org in m.orgs:
+        for org in m.orgs:  # a re-let grant that the incumbent loses goes to a newcomer with no relationships
             if not org.is_open:
                 continue
             org.grant_years_left -= 1
             if org.grant_years_left <= 0:
                 org.grant_years_left = lever.contract_years
                 if m.rng.random() < lever.p_retender_loss:
-                    m.close_org(org)
+                    lost.append(org.index)
         if lost:
             m.change_provider(np.array(lost))
 

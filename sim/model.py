@@ -388,6 +388,8 @@ class PlaceModel(Model):
             units[bespoke] = 1.0 + world.coordination_cost * engaged.sum(axis=1)
             partner_rows, partner_cols = np.nonzero(engaged)
             np.add.at(self.joint_work, (pb[partner_rows], partner_cols), 1.0)
+            # joint work costs the partner's staff time too (the meeting has two sides)
+            partner_load = world.coordination_cost * np.bincount(partner_cols, minlength=self.n_providers)
         effect = (rel.support_effect_rate * self.knowledge[p] * quality).astype(np.float32)[:, None] * weights
         if at_org.any():
             effect[at_org] = (rel.community_effect_rate * quality[at_org]).astype(np.float32)[:, None]
@@ -399,6 +401,8 @@ class PlaceModel(Model):
         self.connection[whole_person] += rel.strength_build_rate * (1.0 - self.connection[whole_person])
         self.case_units[rows] = units
         self.load = np.bincount(p, weights=units, minlength=self.n_providers)
+        if bespoke.any():
+            self.load += partner_load
         self.case_weeks[rows] += 1
         self._close_cases(rows, p, standard)
 
@@ -522,14 +526,23 @@ class PlaceModel(Model):
             provider, minlength=self.n_providers)
 
     # --- structural changes (called by the commissioner) ----------------------------------------------------------------
-    def change_provider(self, services: np.ndarray) -> None:
-        """A retendered service goes to a new provider: its relationships are gone, residents do not know it."""
-        self.ties = rules.break_ties(self.ties, services, 1.0)
-        start = self.params.relations.initial_trust * (
+    def change_provider(self, providers: np.ndarray) -> None:
+        """A retendered contract or grant goes to a newcomer: its relationships are gone, residents do not know it.
+
+        Cases and waiting lists transfer to the newcomer. Residents' trust in a new service, or in a new local
+        community organisation, starts again from the starting level of their neighbourhood.
+        """
+        self.ties = rules.break_ties(self.ties, providers, 1.0)
+        start = (self.params.relations.initial_trust * (
             1.0 - self.params.relations.trust_deprivation_gradient * self.place.overall_deprivation[self.home]
-        )
-        self.trust[:, services] = start[:, None].astype(np.float32)
-        self.tally["provider_changes"] += services.size
+        )).astype(np.float32)
+        for p in providers:
+            if p < self.n_services:
+                self.trust[:, p] = start
+            else:
+                local = self.org_of_neighbourhood[self.home] == p
+                self.trust[local, self.org_trust_column] = start[local]
+        self.tally["provider_changes"] += providers.size
 
     def close_org(self, org: CommunityOrganisation) -> None:
         """A community organisation closes: its cases and waiting list end unresolved; its ties are gone."""

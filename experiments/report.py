@@ -1,0 +1,161 @@
+"""report.md for a scenario comparison: what was compared, the headline table, the figures, the limits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .plots import compare_figures, outcome_figure
+
+# outcome -> (plain label, which direction is better, format)
+OUTCOME_INFO = {
+    "mean_wellbeing": ("Mean wellbeing (0-1)", "higher", "{:.4f}"),
+    "wellbeing_gap_deprived": ("Wellbeing gap, least minus most deprived fifth of neighbourhoods", "lower", "{:.4f}"),
+    "unmet_need": ("Unmet need per resident (need above 0.3 not being addressed)", "lower", "{:.4f}"),
+    "multiple_disadvantage_share": ("Share of residents with 3+ high needs at once", "lower", "{:.4f}"),
+    "crises_per_1000_per_year": ("Crises per 1,000 residents per year", "lower", "{:.1f}"),
+    "failure_demand_share": ("Failure demand, share of all contacts", "lower", "{:.3f}"),
+    "refusal_rate": ("Refusals, share of contacts assessed by services", "lower", "{:.3f}"),
+    "mean_wait_weeks": ("Mean wait before support starts (weeks)", "lower", "{:.1f}"),
+    "lost_referral_share": ("Referrals lost (signposts never acted on), share of referrals", "lower", "{:.3f}"),
+    "total_cost": ("Total spend per year (GBP)", "lower", "{:,.0f}"),
+    "prevention_share_of_spend": ("Share of spend on support rather than crisis response", "higher", "{:.3f}"),
+    "cost_per_wellbeing_point": ("Cost per resident-year per wellbeing point (GBP)", "lower", "{:.3f}"),
+    "mean_resident_trust": ("Residents' mean trust in providers (0-1)", "higher", "{:.4f}"),
+    "collaboration_density": ("Share of provider pairs with a working relationship", "higher", "{:.3f}"),
+    "mean_tie_strength": ("Mean tie strength between providers (0-1)", "higher", "{:.3f}"),
+    "community_orgs_open": ("Community organisations open at the end", "higher", "{:.1f}"),
+}
+
+LEAVES_OUT = [
+    "Money is a single budget line per provider for the modelled casework; housing stock, benefits, health "
+    "treatment and the wider economy are outside the model.",
+    "Residents do not move in or out, age or die; the population is fixed for the whole run.",
+    "Providers' knowledge of what works is fixed in this version: organisational learning (March 1991) and the "
+    "spread of practice between providers are not yet modelled, so learning cycles have no effect here.",
+    "Community organisations are one per neighbourhood cluster; they close but new ones do not open.",
+    "Trust is per resident and provider type; staff, managers and politicians are not modelled as people.",
+    "Numbers are calibrated to plausible bands (MODEL.md section 7), not fitted to any place's data: read "
+    "differences between scenarios and their directions, not absolute levels.",
+]
+
+
+def fmt(outcome: str, value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return OUTCOME_INFO.get(outcome, (outcome, None, "{:.4g}"))[2].format(value)
+
+
+def reading(outcome: str, diff: float, low: float, high: float) -> str:
+    """Plain words for a paired difference and its confidence interval."""
+    if not all(np.isfinite([diff, low, high])):
+        return "not estimable"
+    if low <= 0 <= high:
+        return "no clear difference"
+    better = OUTCOME_INFO.get(outcome, ("", None, ""))[1]
+    if better is None:
+        return "higher" if diff > 0 else "lower"
+    improves = (diff > 0) == (better == "higher")
+    return "better" if improves else "worse"
+
+
+def yearly_differences(months: pd.DataFrame, scenario: str, baseline: str, column: str) -> pd.DataFrame:
+    """Per evaluated year: mean of ``column`` in scenario minus baseline, paired by replicate."""
+    ev = months[months["t_years"] > 0].assign(year=lambda f: np.ceil(f["t_years"]).astype(int))
+    per = ev.groupby(["scenario", "replicate", "year"])[column].mean().unstack("scenario")
+    diff = (per[scenario] - per[baseline]).groupby("year")
+    return pd.DataFrame({"mean": diff.mean(), "low": diff.quantile(0.1), "high": diff.quantile(0.9)})
+
+
+def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame, differences: pd.DataFrame,
+                 months: pd.DataFrame, versions: dict, wall: float, workers: int) -> None:
+    settings = config.compare
+    scenarios = list(settings.scenarios)
+    figures = compare_figures(months, scenarios, settings.confidence, folder, settings.title)
+    outcome_png = outcome_figure(summary, [o for o in OUTCOME_INFO if o in set(summary["outcome"])], scenarios,
+                                 folder)
+    from .config import load_config
+
+    lever_rows = {}
+    for scenario in scenarios:
+        _, cfg = load_config([f"scenario={scenario}"])
+        lever_rows[scenario] = asdict(cfg.scenario)
+    ci = f"{settings.confidence:.0%}"
+    lines = [f"# {settings.title}", ""]
+    lines += [
+        f"This report compares **{', '.join(scenarios)}** on the **{config.place.name}** place: "
+        f"{config.residents:,} simulated residents, {config.burn_in_years} burn-in year(s) then "
+        f"{config.years} evaluated years, {settings.n_seeds} replicate seeds per scenario. Every scenario ran "
+        f"with the same seeds, so differences are paired. Intervals are {ci} confidence intervals over seeds "
+        f"(t distribution): they describe the model's own randomness, not uncertainty about the world - for that, "
+        f"vary the uncertainties (see below).",
+        "",
+        "## What was compared",
+        "",
+    ]
+    for scenario in scenarios:
+        lines.append(f"- **{scenario}**: {lever_rows[scenario]['description']}")
+    lever_names = [k for k in lever_rows[scenarios[0]] if k not in ("name", "description")]
+    lines += ["", "Levers (the only differences between scenarios):", "",
+              "| lever | " + " | ".join(scenarios) + " |", "|---|" + "---|" * len(scenarios)]
+    for name in lever_names:
+        values = [str(lever_rows[s][name]) for s in scenarios]
+        mark = "" if len(set(values)) == 1 else " **"
+        lines.append(f"| {name}{mark} | " + " | ".join(values) + " |")
+    lines += ["", "Uncertainties (the same for every scenario): " + ", ".join(
+        f"`{k}={v}`" for k, v in asdict(config.uncertainty).items()) + ".", ""]
+
+    lines += ["## Headline results", "",
+              f"Mean over seeds with {ci} confidence interval; the last columns give the paired difference from "
+              f"**{settings.baseline}** and whether it is better, worse or not clearly different.", ""]
+    others = [s for s in scenarios if s != settings.baseline]
+    header = "| outcome | " + " | ".join(scenarios) + "".join(f" | {s} - {settings.baseline} | reading" for s in others)
+    lines += [header + " |", "|---|" + "---|" * (len(scenarios) + 2 * len(others))]
+    table = summary.set_index(["outcome", "scenario"])
+    diffs = differences.set_index(["outcome", "scenario"]) if len(differences) else None
+    for outcome in OUTCOME_INFO:
+        if outcome not in table.index.get_level_values(0):
+            continue
+        cells = []
+        for scenario in scenarios:
+            row = table.loc[(outcome, scenario)]
+            cells.append(f"{fmt(outcome, row['mean'])} [{fmt(outcome, row['ci_low'])}, {fmt(outcome, row['ci_high'])}]")
+        for scenario in others:
+            d = diffs.loc[(outcome, scenario)]
+            cells.append(f"{fmt(outcome, d['difference'])} [{fmt(outcome, d['ci_low'])}, {fmt(outcome, d['ci_high'])}]")
+            cells.append(reading(outcome, d["difference"], d["ci_low"], d["ci_high"]))
+        lines.append(f"| {OUTCOME_INFO[outcome][0]} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    for scenario in others:
+        better = [o for o in OUTCOME_INFO if (o, scenario) in diffs.index
+                  and reading(o, *diffs.loc[(o, scenario)][["difference", "ci_low", "ci_high"]]) == "better"]
+        worse = [o for o in OUTCOME_INFO if (o, scenario) in diffs.index
+                 and reading(o, *diffs.loc[(o, scenario)][["difference", "ci_low", "ci_high"]]) == "worse"]
+        lines += [f"**In short ({scenario} against {settings.baseline}).** Better on: "
+                  + (", ".join(OUTCOME_INFO[o][0].lower() for o in better) or "nothing clearly") + ". Worse on: "
+                  + (", ".join(OUTCOME_INFO[o][0].lower() for o in worse) or "nothing clearly") + ".", ""]
+        yearly = yearly_differences(months, scenario, settings.baseline, "mean_wellbeing")
+        if len(yearly):
+            steps = ", ".join(f"year {int(y)}: {r['mean']:+.4f}" for y, r in yearly.iterrows())
+            lines += [f"Wellbeing difference year by year ({scenario} - {settings.baseline}, mean over seeds): "
+                      f"{steps}. Benefits of relationship-based working build as trust and ties grow; an "
+                      f"evaluation that stops early sees only the first years.", ""]
+
+    lines += ["## Figures", "", f"![Headline outcomes by scenario]({outcome_png})", "",
+              f"![Main indicators over time]({figures[0]})", "",
+              "Indicators are monthly (four-week) values; the grey band on the left is the burn-in, excluded from "
+              "the headline table. Shaded bands are the confidence band over seeds.", ""]
+    lines += ["## What the model leaves out", ""] + [f"- {item}" for item in LEAVES_OUT] + [""]
+    lines += ["Definitions of every outcome and mechanism: `docs/ODD.md`.", "",
+              "## Reproduce", "", "```", "make compare   # or: .venv/bin/python -m experiments.compare "
+              "[overrides]", "```", "",
+              f"Base seed {settings.base_seed}; replicate seeds: {', '.join(str(s) for s in sorted(set(runs['seed'])))}. "
+              f"Resolved configuration: `config.yaml`; per-run outcomes: `runs.parquet`; monthly indicators: "
+              f"`timeseries.parquet`; tables: `summary.csv`, `differences.csv`.", "",
+              f"{len(runs)} runs in {wall:.0f} s on {workers} worker(s). Versions: "
+              + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    (folder / "report.md").write_text("\n".join(lines))
