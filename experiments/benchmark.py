@@ -28,8 +28,9 @@ def measure(residents: int, years: int, burn_in_years: int, scenario: str) -> di
     """In this process: build and run one model; return timings and peak resident set size."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     quiet_libraries()
-    from .config import load_config, model_params
     from sim import PlaceModel
+
+    from .config import load_config, model_params
 
     _, config = load_config([f"residents={residents}", f"years={years}", f"burn_in_years={burn_in_years}",
                              f"scenario={scenario}"])

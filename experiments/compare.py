@@ -19,7 +19,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from multiprocessing import get_context
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import PlaceModel, Params
+from sim import Params, PlaceModel
 
 from .config import quiet_libraries
 

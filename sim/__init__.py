@@ -1,7 +1,7 @@
 """placesim: an agent-based model of a place's public services as a system (silo vs whole-system working)."""
 
 from .model import PlaceModel
-from .params import Params, ParamError, validate
+from .params import ParamError, Params, validate
 
 __all__ = ["PlaceModel", "Params", "ParamError", "validate"]
 __version__ = "0.1.0"

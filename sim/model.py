@@ -8,8 +8,6 @@ See docs/ODD.md for the description this code implements.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import numpy as np
 import pandas as pd
 from mesa import Model
@@ -17,7 +15,14 @@ from mesa.time import Priority, Schedule
 
 from . import rules
 from .agents import Commissioner, CommunityOrganisation, Resident, Service
-from .indicators import NEIGHBOURHOOD_COLUMNS, WEEKLY_COLUMNS, Tally, summarise
+from .indicators import (
+    NEIGHBOURHOOD_COLUMNS,
+    WEEKLY_COLUMNS,
+    Tally,
+    neighbourhood_month,
+    observe_week,
+    summarise,
+)
 from .network import neighbourhood_small_world
 from .params import Params, parse_coupling_links, validate
 from .place import allocate_residents, build_place
@@ -166,12 +171,13 @@ class PlaceModel(Model):
 
     # --- 1 --------------------------------------------------------------------------------------------------------
     def apply_life_events(self) -> None:
-        recovery = rules.recovery_rate(
-            self.params.relations.natural_recovery_rate, self.resilience, self.connection
-        )
+        rel = self.params.relations
+        rules.relax_strengths(self.resilience, self.resilience_base, rel.strength_decay_rate)
+        rules.relax_strengths(self.connection, self.connection_base, rel.strength_decay_rate)
+        recovery = rules.recovery_rate(rel.natural_recovery_rate, self.resilience, self.connection)
         self.tally["life_events"] += rules.apply_life_events(
             self.need, self.hazard, _RowView(self.domain_cumweights_by_neighbourhood, self.home),
-            self.params.relations.shock_size, recovery, self.rng,
+            rel.shock_size, recovery, self.rng,
         )
 
     # --- 2 --------------------------------------------------------------------------------------------------------
@@ -473,10 +479,8 @@ class PlaceModel(Model):
             rate = np.where(cols == self.org_trust_column, rel.trust_gain_rate * rel.community_trust_multiplier,
                             rel.trust_gain_rate).astype(np.float32)
             t = self.trust[rows, cols]
-            if good:
-                self.trust[rows, cols] = t + rate * (1.0 - t)
-            else:
-                self.trust[rows, cols] = t - np.minimum(1.0, world.trust_loss_gain_ratio * rate) * t
+            self.trust[rows, cols] = (rules.gain_trust(t, rate) if good
+                                      else rules.lose_trust(t, rate, world.trust_loss_gain_ratio))
         self._trust_events_good.clear()
         self._trust_events_bad.clear()
         if self.steps % WEEKS_PER_MONTH == 0:
@@ -588,12 +592,9 @@ class PlaceModel(Model):
 
     # --- 10. observation ----------------------------------------------------------------------------------------------
     def observe(self) -> None:
-        from .indicators import observe_week
-
-        week = self.steps - 1
-        self.weekly[week] = observe_week(self)
+        self.weekly[self.steps - 1] = observe_week(self)
         if self.steps % WEEKS_PER_MONTH == 0:
-            self.neighbourhood_rows.append(_neighbourhood_month(self))
+            self.neighbourhood_rows.append(neighbourhood_month(self))
             self.crises_by_neighbourhood[:] = 0.0
 
     # --- running ---------------------------------------------------------------------------------------------------------
@@ -627,9 +628,6 @@ class PlaceModel(Model):
         """Headline outcomes over the evaluation period (after burn-in); see docs/ODD.md for each definition."""
         return summarise(self.timeseries(), self.neighbourhoods(), self)
 
-    def config_dict(self) -> dict:
-        return asdict(self.params)
-
 
 class _RowView:
     """Rows of a per-neighbourhood array looked up through residents' homes, without an (N, D) copy."""
@@ -640,8 +638,3 @@ class _RowView:
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         return self.table[self.index[rows]]
 
-
-def _neighbourhood_month(model: PlaceModel) -> np.ndarray:
-    from .indicators import neighbourhood_month
-
-    return neighbourhood_month(model)

@@ -59,6 +59,13 @@ def recovery_rate(natural_recovery_rate: float, resilience: np.ndarray, connecti
     return (natural_recovery_rate * (0.5 + 0.5 * (resilience + connection))).astype(np.float32)
 
 
+def relax_strengths(strength: np.ndarray, baseline: np.ndarray, rate: float) -> np.ndarray:
+    """Strengths built by support fade back towards the resident's baseline, in place:
+    ``s += rate * (baseline - s)`` per week."""
+    strength += np.float32(rate) * (baseline - strength)
+    return strength
+
+
 # --- 2. Needs interact --------------------------------------------------------------------------------------
 def coupling_matrix(links: list[tuple[int, int, float]], n_domains: int, need_coupling: float) -> np.ndarray:
     """(D, D) matrix ``C[from, to] = need_coupling * weight``: the weekly spill of unmet need along each link."""
@@ -97,14 +104,14 @@ def seek_probability(need_max: np.ndarray, trust: np.ndarray, seek_rate: float, 
 
 
 # --- 7. Trust -------------------------------------------------------------------------------------------------
-def gain_trust(trust: np.ndarray, rate: float) -> np.ndarray:
+def gain_trust(trust: np.ndarray, rate: float | np.ndarray) -> np.ndarray:
     """After a good experience: ``t + rate * (1 - t)`` (moves a share ``rate`` of the way to full trust)."""
     return trust + rate * (1.0 - trust)
 
 
-def lose_trust(trust: np.ndarray, rate: float, loss_gain_ratio: float) -> np.ndarray:
+def lose_trust(trust: np.ndarray, rate: float | np.ndarray, loss_gain_ratio: float) -> np.ndarray:
     """After a bad experience: ``t - min(1, ratio * rate) * t`` (losses weigh ``ratio`` times gains; Slovic)."""
-    return trust - min(1.0, loss_gain_ratio * rate) * trust
+    return trust - np.minimum(1.0, loss_gain_ratio * np.asarray(rate, dtype=np.float32)) * trust
 
 
 def word_of_mouth(trust: np.ndarray, adjacency: sp.csr_matrix, degree: np.ndarray, rate: float) -> np.ndarray:
