@@ -63,7 +63,10 @@ def clustering(adjacency: np.ndarray) -> float:
 
 def multiple_disadvantage(need: np.ndarray, threshold: float, domains: int) -> np.ndarray:
     """Residents with at least ``domains`` needs at or above ``threshold`` (boolean per resident)."""
-    return (need >= threshold).sum(axis=1) >= domains
+    count = np.zeros(need.shape[0], dtype=np.int8)
+    for d in range(need.shape[1]):
+        count += need[:, d] >= threshold
+    return count >= domains
 
 
 def observe_week(model: PlaceModel) -> np.ndarray:
@@ -106,7 +109,7 @@ def neighbourhood_month(model: PlaceModel) -> np.ndarray:
         model.place.deprivation_quintile(),
         mean(model.last_wellbeing),
         mean(model.unmet_by_resident),
-        mean(model.trust.mean(axis=1)),
+        mean(rules.row_sum(model.trust) / model.trust.shape[1]),
         mean(model.last_multiple_disadvantage.astype(float)),
         model.crises_by_neighbourhood,
     ])

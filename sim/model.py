@@ -121,8 +121,7 @@ class PlaceModel(Model):
         self._arrivals: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
         self._addressed_rows = np.empty(0, np.int64)
         self._addressed = np.empty((0, d), np.float32)
-        self._need_max = self.need.max(axis=1)
-        self._need_argmax = self.need.argmax(axis=1)
+        self._need_max, self._need_argmax = rules.row_argmax(self.need)
         self.joint_work = np.zeros((p, p))
         self.relationship_time = np.full(p, lever.relationship_time_share)
         self.tally = Tally()
@@ -184,7 +183,7 @@ class PlaceModel(Model):
     def couple_needs(self) -> None:
         rel = self.params.relations
         excess = rules.unmet_excess(self.need, rel.coupling_floor, self._addressed_rows, self._addressed)
-        self.unmet_by_resident = excess.sum(axis=1)
+        self.unmet_by_resident = rules.row_sum(excess)
         self.tally["unmet_need"] = float(self.unmet_by_resident.mean())
         rules.couple_needs(self.need, excess, self.coupling)
 
@@ -192,8 +191,8 @@ class PlaceModel(Model):
     def respond_to_crises(self) -> None:
         rel = self.params.relations
         week = self.steps
-        self._need_max = need_max = self.need.max(axis=1)
-        self._need_argmax = self.need.argmax(axis=1)
+        self._need_max, self._need_argmax = rules.row_argmax(self.need)
+        need_max = self._need_max
         crisis = np.flatnonzero((need_max >= rel.crisis_threshold) & (self.crisis_until <= week))
         if crisis.size == 0:
             return
