@@ -448,13 +448,14 @@ class PlaceModel(Model):
         """Referral (ODD 7, submodel 6): a warm hand-off along a tie, else a signpost the resident must act on.
 
         With ``referral: warm_handoff`` the hand-off succeeds with probability equal to the tie between the two
-        providers; it puts the resident in front of the target next week without a new contact. A signpost (or a
+        providers, if that tie is at least ``joint_work_min_tie``; it puts the resident in front of the target next week without a new contact. A signpost (or a
         failed hand-off) leaves the resident to self-refer; that later contact is failure demand of ``kind``.
         """
         target = np.asarray(target, np.intp)
         if self.params.scenario.referral == "warm_handoff":
+            # a hand-off needs a working relationship, as joint work does
             tie = self.ties[source, target]
-            warm = self.rng.random(who.size) < tie
+            warm = (self.rng.random(who.size) < tie) & (tie >= self.params.relations.joint_work_min_tie)
         else:
             warm = np.zeros(who.size, dtype=bool)
         if warm.any():

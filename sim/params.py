@@ -167,7 +167,7 @@ class RelationsParams:
 class Params:
     """Everything one simulation needs. ``years`` counts evaluation years after ``burn_in_years``."""
 
-    seed: int = 0
+    seed: int = nonneg(0)
     residents: int = positive(10_000)
     years: int = positive(10)
     burn_in_years: int = nonneg(1)
@@ -240,8 +240,10 @@ def validate(params: Params) -> Params:
     parse_coupling_links(rel.coupling_links, rel.domains)
     if rel.social_degree % 2:
         raise ParamError("relations.social_degree", f"must be even, got {rel.social_degree}")
-    if params.place.source == "imd2019" and not params.place.data_file:
-        raise ParamError("place.data_file", "required when place.source is imd2019")
-    if params.place.source == "synthetic" and params.residents < params.place.n_neighbourhoods:
-        raise ParamError("residents", f"must be at least place.n_neighbourhoods ({params.place.n_neighbourhoods})")
+    from .place import count_neighbourhoods  # place.py imports this module
+
+    neighbourhoods = count_neighbourhoods(params.place)
+    if params.residents < neighbourhoods:
+        raise ParamError("residents", f"must be at least the number of neighbourhoods ({neighbourhoods}) "
+                                      f"of place {params.place.name!r}")
     return params

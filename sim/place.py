@@ -77,16 +77,30 @@ def synthetic_place(params: PlaceParams, domains: list[str], rng: np.random.Gene
     )
 
 
+def _data_path(params: PlaceParams) -> Path:
+    if not params.data_file:
+        raise ParamError("place.data_file", "required when place.source is imd2019")
+    path = DATA_DIR / params.data_file
+    if not path.is_file():
+        raise ParamError("place.data_file", f"no such file {params.data_file!r} in {DATA_DIR}")
+    return path
+
+
+def count_neighbourhoods(params: PlaceParams) -> int:
+    """How many neighbourhoods the place will have (reads only the data file's rows for a real place)."""
+    if params.source != "imd2019":
+        return params.n_neighbourhoods
+    with _data_path(params).open(newline="") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
 def imd_place(params: PlaceParams, domains: list[str]) -> Place:
     """Read a place from an IMD 2019 LSOA file; community organisations serve one MSOA each.
 
     The MSOA is the number in the LSOA name ("Gateshead 027A" lies in MSOA 027), so neighbourhoods that share it
     share a community organisation.
     """
-    path = DATA_DIR / params.data_file
-    if not path.is_file():
-        raise ParamError("place.data_file", f"no such file {params.data_file!r} in {DATA_DIR}")
-    with path.open(newline="") as handle:
+    with _data_path(params).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     codes = [row["lsoa11_code"] for row in rows]
     population = np.array([float(row["population_2015"]) for row in rows])

@@ -188,13 +188,13 @@ def collaboration_density(ties: np.ndarray, open_mask: np.ndarray, threshold: fl
     n = sub.shape[0]
     if n < 2:
         return 0.0
-    return float((np.triu(sub, 1) >= threshold).sum() / (n * (n - 1) / 2))
+    return float((sub[np.triu_indices(n, 1)] >= threshold).mean())
 
 
 def mean_tie_strength(ties: np.ndarray, open_mask: np.ndarray) -> float:
     sub = ties[np.ix_(open_mask, open_mask)]
     n = sub.shape[0]
-    return float(np.triu(sub, 1).sum() / (n * (n - 1) / 2)) if n >= 2 else 0.0
+    return float(sub[np.triu_indices(n, 1)].mean()) if n >= 2 else 0.0
 
 
 # --- Wellbeing ------------------------------------------------------------------------------------------------

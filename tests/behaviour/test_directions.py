@@ -1,0 +1,182 @@
+"""Behaviour: the directions the model claims (docs/ODD.md 1, "patterns"), tested on replicate means.
+
+Each claim is a paired difference whole_system - silo over replicate seeds (common random numbers, exactly as
+``experiments.compare`` runs them: same ``plan``, same ``execute``, same seeds):
+
+    a. baseline: whole-system working raises mean wellbeing;
+    b. need coupling: with needs that do not interact (need_coupling 0) the advantage shrinks, in wellbeing
+       and in crises;
+    c. relationships: when ties cannot form, warm hand-offs and working relationships vanish;
+    d. coordination: when joint work costs 10 staff units per partner, the advantage is gone (slow: reversed);
+    e. silo failure demand lies in Seddon's band [0.40, 0.80] of contacts;
+    f. place matters: in silo, the least deprived fifth of neighbourhoods is better off than the most
+       deprived fifth.
+
+The fast versions run the default world (10,000 residents, 1 + 10 years) on 3 seeds; the slow ones on 10 seeds
+and also require the 95 % confidence interval of the paired difference to exclude zero. Sizes were calibrated
+on 12 seeds: at this size every claim held on every seed, with margins of several standard errors.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from experiments.compare import confidence_interval, execute, plan
+
+WORLD = ["residents=10000", "years=10", "burn_in_years=1"]
+SETS = {
+    "baseline": [],
+    "no_coupling": ["uncertainty.need_coupling=0"],
+    "costly_coordination": ["uncertainty.coordination_cost=10"],
+}
+# Relationship claims are exact (zero), so one whole-system replicate is enough.
+NO_TIES = {
+    "no_ties_at_all": ["uncertainty.relationship_build_rate=0", "relations.initial_tie_strength=0"],
+    "no_tie_building": ["uncertainty.relationship_build_rate=0"],
+}
+WHOLE_SYSTEM_ONLY = ["compare.scenarios=[whole_system]", "compare.baseline=whole_system", "compare.n_seeds=1"]
+
+
+@dataclass
+class Replicates:
+    """Summaries by set, scenario and replicate."""
+
+    runs: dict[str, dict[str, list[dict]]]
+
+    def values(self, name: str, scenario: str, outcome: str) -> np.ndarray:
+        return np.array([summary[outcome] for summary in self.runs[name][scenario]], dtype=float)
+
+    def paired(self, name: str, outcome: str) -> np.ndarray:
+        """whole_system - silo, replicate by replicate (the same seed in both)."""
+        return self.values(name, "whole_system", outcome) - self.values(name, "silo", outcome)
+
+
+def run_replicates(n_seeds: int) -> Replicates:
+    jobs, owner = [], []
+    for name, extra in SETS.items():
+        _, planned = plan([*WORLD, *extra, f"compare.n_seeds={n_seeds}"])
+        jobs += planned
+        owner += [name] * len(planned)
+    for name, extra in NO_TIES.items():
+        _, planned = plan([*WORLD, *extra, *WHOLE_SYSTEM_ONLY])
+        jobs += planned
+        owner += [name] * len(planned)
+    results = execute(jobs, workers=min(2, os.cpu_count() or 1), progress=False)
+    by_replicate: dict[str, dict[str, dict[int, dict]]] = {}
+    for name, (job, summary, *_) in zip(owner, results, strict=True):
+        by_replicate.setdefault(name, {}).setdefault(job.scenario, {})[job.replicate] = summary
+    return Replicates({
+        name: {scenario: [reps[i] for i in sorted(reps)] for scenario, reps in scenarios.items()}
+        for name, scenarios in by_replicate.items()
+    })
+
+
+@pytest.fixture(scope="module")
+def fast() -> Replicates:
+    return run_replicates(3)
+
+
+@pytest.fixture(scope="module")
+def slow() -> Replicates:
+    return run_replicates(10)
+
+
+def upper(values: np.ndarray) -> float:
+    return confidence_interval(values, 0.95)[2]
+
+
+def lower(values: np.ndarray) -> float:
+    return confidence_interval(values, 0.95)[1]
+
+
+# --- a. baseline --------------------------------------------------------------------------------------------
+def test_whole_system_raises_wellbeing(fast):
+    assert fast.paired("baseline", "mean_wellbeing").mean() > 0
+
+
+@pytest.mark.slow
+def test_whole_system_raises_wellbeing_beyond_noise(slow):
+    assert lower(slow.paired("baseline", "mean_wellbeing")) > 0
+
+
+# --- b. need coupling ---------------------------------------------------------------------------------------
+def test_advantage_shrinks_when_needs_do_not_interact(fast):
+    baseline = fast.paired("baseline", "mean_wellbeing").mean()
+    uncoupled = fast.paired("no_coupling", "mean_wellbeing").mean()
+    assert uncoupled < baseline
+    # crises: whole-system has fewer (a negative difference), and fewer fewer when needs interact
+    assert fast.paired("baseline", "crises_per_1000_per_year").mean() < 0
+    assert fast.paired("no_coupling", "crises_per_1000_per_year").mean() > \
+        fast.paired("baseline", "crises_per_1000_per_year").mean()
+
+
+@pytest.mark.slow
+def test_advantage_shrinks_when_needs_do_not_interact_beyond_noise(slow):
+    wellbeing = slow.paired("baseline", "mean_wellbeing") - slow.paired("no_coupling", "mean_wellbeing")
+    outcome = "crises_per_1000_per_year"
+    crises = slow.paired("no_coupling", outcome) - slow.paired("baseline", outcome)
+    assert lower(wellbeing) > 0
+    assert lower(crises) > 0
+
+
+# --- c. relationships ---------------------------------------------------------------------------------------
+def test_no_ties_no_warm_handoffs_no_working_relationships(fast):
+    """Ties that start at 0 and cannot grow: whole-system working still runs, without its relational parts."""
+    (summary,) = fast.runs["no_ties_at_all"]["whole_system"]
+    assert summary["warm_handoff_share"] == 0.0
+    assert summary["collaboration_density"] == 0.0
+    assert summary["mean_tie_strength"] == 0.0
+    # the control: with relationships able to form, the same world does use them
+    assert fast.values("baseline", "whole_system", "warm_handoff_share").min() > 0
+    assert fast.values("baseline", "whole_system", "collaboration_density").min() > 0
+
+
+def test_without_tie_building_no_working_relationships_form(fast):
+    """relationship_build_rate 0, default starting ties: no pair ever reaches a working relationship."""
+    (summary,) = fast.runs["no_tie_building"]["whole_system"]
+    assert summary["collaboration_density"] == 0.0
+
+
+def test_without_tie_building_no_warm_handoffs(fast):
+    (summary,) = fast.runs["no_tie_building"]["whole_system"]
+    assert summary["warm_handoff_share"] == 0.0
+
+
+# --- d. coordination ----------------------------------------------------------------------------------------
+def test_costly_coordination_removes_the_advantage(fast):
+    baseline = fast.paired("baseline", "mean_wellbeing").mean()
+    costly = fast.paired("costly_coordination", "mean_wellbeing").mean()
+    assert costly < baseline
+    assert costly <= 0.1 * baseline  # gone: at most a tenth of the baseline advantage is left
+
+
+@pytest.mark.slow
+def test_costly_coordination_reverses_the_advantage(slow):
+    assert upper(slow.paired("costly_coordination", "mean_wellbeing")) < 0
+
+
+# --- e. silo failure demand ---------------------------------------------------------------------------------
+def test_silo_failure_demand_in_seddons_band(fast):
+    share = fast.values("baseline", "silo", "failure_demand_share")
+    assert ((share >= 0.40) & (share <= 0.80)).all(), share
+
+
+@pytest.mark.slow
+def test_silo_failure_demand_in_seddons_band_every_seed(slow):
+    share = slow.values("baseline", "silo", "failure_demand_share")
+    assert ((share >= 0.40) & (share <= 0.80)).all(), share
+
+
+# --- f. place matters ---------------------------------------------------------------------------------------
+def test_deprived_neighbourhoods_fare_worse_in_silo(fast):
+    gap = fast.values("baseline", "silo", "wellbeing_gap_deprived")
+    assert (gap > 0).all(), gap
+
+
+@pytest.mark.slow
+def test_deprived_neighbourhoods_fare_worse_beyond_noise(slow):
+    assert lower(slow.values("baseline", "silo", "wellbeing_gap_deprived")) > 0

@@ -1,0 +1,72 @@
+"""Invariants of a whole model, checked every week of small runs (both scenarios, and a shrinking budget).
+
+Bounds: needs, trust and ties in [0, 1]; capacity >= 0. Bookkeeping: residents conserved; nobody is both in a
+case and on a waiting list. Money (docs/ODD.md 7.10): staff spend never exceeds the budgets the commissioner
+set; only declared emergency spend (spend_emergency) can take total spending past them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import PlaceModel
+from sim.indicators import WEEKLY_COLUMNS
+from sim.model import WEEKS_PER_YEAR
+
+SUPPORT = WEEKLY_COLUMNS.index("spend_support")
+COMMUNITY = WEEKLY_COLUMNS.index("spend_community")
+EMERGENCY = WEEKLY_COLUMNS.index("spend_emergency")
+
+CASES = {
+    "silo": {"scenario": "silo"},
+    "whole_system": {"scenario": "whole_system"},
+    "silo_austerity": {"scenario": "silo", "uncertainty__budget_change_per_year": -0.2},
+    "whole_system_austerity": {"scenario": "whole_system", "uncertainty__budget_change_per_year": -0.2},
+}
+
+
+def annual_budget(params, year: int) -> float:
+    """What commission_year sets for year ``year`` (0 = first): budget_per_resident N (1 + change)^year."""
+    world = params.uncertainty
+    return world.budget_per_resident * params.residents * (1.0 + world.budget_change_per_year) ** year
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_weekly_invariants(case, small_params):
+    params = small_params(**CASES[case])
+    model = PlaceModel(params, resident_agents=False)
+    n = params.residents
+    homes = np.bincount(model.home, minlength=model.place.n_neighbourhoods)
+    staff_spent = 0.0  # cumulative spend_support + spend_community
+    budgets = 0.0  # cumulative budgets set, including the current year's
+    year_spent = 0.0
+    for week in range(1, model.n_weeks + 1):
+        year = (week - 1) // WEEKS_PER_YEAR
+        if (week - 1) % WEEKS_PER_YEAR == 0:
+            budgets += annual_budget(params, year)
+            year_spent = 0.0
+        model.step()
+        # bounds
+        assert model.need.min() >= 0.0 and model.need.max() <= 1.0, f"week {week}: need out of [0, 1]"
+        assert model.trust.min() >= 0.0 and model.trust.max() <= 1.0, f"week {week}: trust out of [0, 1]"
+        assert model.ties.min() >= 0.0 and model.ties.max() <= 1.0, f"week {week}: tie out of [0, 1]"
+        assert model.capacity.min() >= 0.0, f"week {week}: negative capacity"
+        # bookkeeping
+        assert model.need.shape[0] == model.trust.shape[0] == model.case_provider.shape[0] == n
+        np.testing.assert_array_equal(np.bincount(model.home, minlength=len(homes)), homes)
+        both = (model.case_provider >= 0) & (model.wait_provider >= 0)
+        assert not both.any(), f"week {week}: {both.sum()} residents both in a case and on a waiting list"
+        # money
+        row = model.weekly[week - 1]
+        assert row[SUPPORT] >= 0 and row[COMMUNITY] >= 0 and row[EMERGENCY] >= 0
+        spent = row[SUPPORT] + row[COMMUNITY]
+        staff_spent += spent
+        year_spent += spent
+        tolerance = 1e-9 * budgets
+        assert year_spent <= annual_budget(params, year) + tolerance, f"week {week}: year {year} overspent"
+        # total spent (staff + emergency) <= budgets set + declared emergency spend: staff spend <= budgets
+        assert staff_spent <= budgets + tolerance, f"week {week}: staff spend exceeds the budgets set"
+    assert model.steps == model.n_weeks
+    # the money checks bite: staff spending is a real share of the budget, not zero
+    assert staff_spent > 0.5 * budgets

@@ -1,0 +1,152 @@
+"""Hypothesis on the pure rules: bounds (needs, trust, ties stay in [0, 1]), conservation (money, residents),
+and the admission contract (never more than the free slots, longest waits first)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sim import rules
+from sim.place import allocate_residents
+
+SETTINGS = settings(max_examples=80, deadline=None)
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+unit32 = st.floats(0.0, 1.0, width=32, allow_nan=False)
+
+
+@st.composite
+def need_world(draw):
+    """Needs (N, D) in [0, 1], hazards, domain weights, recovery, a coupling matrix, support on some rows."""
+    n = draw(st.integers(1, 25))
+    d = draw(st.integers(1, 6))
+    need = draw(arrays(np.float32, (n, d), elements=unit32))
+    hazard = draw(arrays(np.float64, n, elements=unit))
+    weights = draw(arrays(np.float64, (n, d), elements=st.floats(0.01, 5.0)))
+    recovery = draw(arrays(np.float32, n, elements=unit32))
+    matrix = draw(arrays(np.float32, (d, d), elements=st.floats(0.0, 5.0, width=32)))
+    rows = np.array(sorted(draw(st.sets(st.integers(0, n - 1), max_size=n))), dtype=np.int64)
+    addressed = draw(arrays(np.float32, (rows.size, d), elements=unit32))
+    return need, hazard, np.cumsum(weights, axis=1), recovery, matrix, rows, addressed
+
+
+@SETTINGS
+@given(world=need_world(), shock_size=unit, floor=unit, seed=st.integers(0, 2**32 - 1))
+def test_needs_stay_in_unit_interval(world, shock_size, floor, seed):
+    """After a week's life events, recovery and coupling, every need is still in [0, 1]."""
+    need, hazard, cum, recovery, matrix, rows, addressed = world
+    events = rules.apply_life_events(need, hazard, cum, shock_size, recovery, np.random.default_rng(seed))
+    assert 0 <= events <= need.shape[0]
+    excess = rules.unmet_excess(need, floor, rows, addressed)
+    assert (excess >= 0).all()
+    rules.couple_needs(need, excess, matrix)
+    assert need.min() >= 0.0 and need.max() <= 1.0
+
+
+@SETTINGS
+@given(world=need_world(), floor=unit)
+def test_coupling_never_lowers_need(world, floor):
+    """Spill only adds: need after coupling >= need before (monotone, no hidden recovery)."""
+    need, _, _, _, matrix, rows, addressed = world
+    before = need.copy()
+    rules.couple_needs(need, rules.unmet_excess(need, floor, rows, addressed), matrix)
+    assert (need >= before).all()
+
+
+@st.composite
+def social_graph(draw):
+    n = draw(st.integers(1, 12))
+    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30))
+    edges = [(a, b) for a, b in edges if a != b]
+    rows = [a for a, b in edges] + [b for a, b in edges]
+    cols = [b for a, b in edges] + [a for a, b in edges]
+    adjacency = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, n))
+    adjacency.data[:] = 1.0
+    degree = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.float32)
+    trust = draw(arrays(np.float32, (n, draw(st.integers(1, 4))), elements=unit32))
+    return adjacency, degree, trust
+
+
+@SETTINGS
+@given(graph=social_graph(), rate=unit, ratio=st.floats(0.01, 10.0), mouth=unit)
+def test_trust_stays_in_unit_interval(graph, rate, ratio, mouth):
+    """Good and bad experiences and word of mouth keep trust in [0, 1] (rate in [0, 1], ratio in (0, 10])."""
+    adjacency, degree, trust = graph
+    gained = rules.gain_trust(trust, np.float32(rate))
+    lost = rules.lose_trust(trust, np.float32(rate), ratio)
+    for t in (gained, lost):
+        assert t.min() >= 0.0 and t.max() <= 1.0
+    assert (gained >= trust).all() and (lost <= trust).all()
+    rules.word_of_mouth(trust, adjacency, degree, mouth)
+    assert trust.min() >= 0.0 and trust.max() <= 1.0
+
+
+@st.composite
+def tie_world(draw):
+    p = draw(st.integers(1, 8))
+    upper = draw(arrays(np.float64, (p, p), elements=unit))
+    ties = np.triu(upper, 1)
+    ties = ties + ties.T
+    joint_upper = np.triu(draw(arrays(np.float64, (p, p), elements=st.floats(0.0, 100.0))), 1)
+    relationship_time = draw(arrays(np.float64, p, elements=unit))
+    return ties, joint_upper + joint_upper.T, relationship_time
+
+
+@SETTINGS
+@given(world=tie_world(), build=st.floats(0.0, 10.0), decay=unit)
+def test_ties_stay_in_unit_interval_symmetric_with_zero_diagonal(world, build, decay):
+    ties, joint, relationship_time = world
+    new = rules.update_ties(ties, joint, relationship_time, build, decay)
+    assert new.min() >= 0.0 and new.max() <= 1.0
+    np.testing.assert_array_equal(new, new.T)
+    np.testing.assert_array_equal(np.diag(new), 0.0)
+    if build == 0.0:
+        assert (new <= ties).all()  # nothing grows without building
+
+
+@st.composite
+def waiting_list(draw):
+    p = draw(st.integers(1, 5))
+    n = draw(st.integers(0, 40))
+    provider = draw(arrays(np.intp, n, elements=st.integers(0, p - 1)))
+    wait = draw(arrays(np.int16, n, elements=st.integers(0, 100)))
+    free = draw(arrays(np.float64, p, elements=st.floats(-5.0, 10.0)))
+    return provider, wait, free
+
+
+@SETTINGS
+@given(queue=waiting_list())
+def test_admit_ranked_respects_free_slots_and_waiting_order(queue):
+    """At each provider: admits exactly min(waiting, floor(free)) people (none if free <= 0), and nobody left
+    waiting has waited longer than anybody admitted."""
+    provider, wait, free = queue
+    admitted = rules.admit_ranked(provider, wait, free)
+    assert admitted.shape == provider.shape and admitted.dtype == bool
+    for p, room in enumerate(free):
+        here = provider == p
+        slots = int(np.floor(room)) if room > 0 else 0
+        assert admitted[here].sum() == min(here.sum(), slots)
+        if admitted[here].any() and (~admitted[here]).any():
+            assert wait[here & admitted].min() >= wait[here & ~admitted].max()
+
+
+@SETTINGS
+@given(total=st.floats(0.0, 1e9),
+       weights=arrays(np.float64, st.integers(1, 20), elements=st.floats(0.0, 1e6)))
+def test_split_budget_conserves_the_total(total, weights):
+    parts = rules.split_budget(total, weights)
+    assert (parts >= 0).all()
+    np.testing.assert_allclose(parts.sum(), total, rtol=1e-9, atol=1e-6)
+
+
+@SETTINGS
+@given(population=arrays(np.float64, st.integers(1, 60), elements=st.floats(1.0, 5000.0)),
+       extra=st.integers(0, 5000))
+def test_allocate_residents_conserves_residents(population, extra):
+    residents = len(population) + extra
+    counts = allocate_residents(population, residents)
+    assert counts.sum() == residents
+    assert counts.min() >= 1
