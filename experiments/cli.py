@@ -24,6 +24,14 @@ def relative(path: Path) -> str:
             return str(path)
 
 
+def help_requested(argv: list[str], doc: str | None) -> bool:
+    """True (after printing the command's help) if ``-h`` or ``--help`` is among the arguments."""
+    if any(a in ("-h", "--help") for a in argv):
+        print_help(doc)
+        return True
+    return False
+
+
 def print_help(doc: str | None) -> None:
     print((doc or "").strip())
     print("\nConfig groups (choose with group=option):")

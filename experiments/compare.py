@@ -26,7 +26,7 @@ from scipy import stats
 
 from sim import Params
 
-from .cli import fail, print_help, relative
+from .cli import fail, help_requested, relative
 from .config import RESULTS_DIR, ConfigError, config_hash, load_config, model_params, resolved_yaml
 from .plots import monthly
 from .runner import atomic_folder, commit_folder, show_progress, simulate, versions, write_parquet
@@ -147,8 +147,7 @@ def _progress(iterable, total: int, enabled: bool):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print_help(__doc__)
+    if help_requested(argv, __doc__):
         return 0
     try:
         (cfg, config), jobs = plan(argv)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .cli import fail, print_help, relative
+from .cli import fail, help_requested, relative
 from .config import RESULTS_DIR, ConfigError, config_hash, load_config, model_params, resolved_yaml
 from .runner import show_progress, simulate, write_run
 
@@ -22,8 +22,7 @@ HEADLINE = ("mean_wellbeing", "failure_demand_share", "crises_per_1000_per_year"
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print_help(__doc__)
+    if help_requested(argv, __doc__):
         return 0
     try:
         cfg, config = load_config(argv)
