@@ -1,0 +1,160 @@
+"""Organisational learning after March (1991), with Christensen's (2015) gradual socialisation (ODD 7).
+
+March, J. G. (1991). Exploration and exploitation in organizational learning. *Organization Science* 2(1).
+Christensen, M. & Knudsen, T. (2015, as cited in the issue): socialisation moves a belief one step at a time.
+
+Reality has ``m`` dimensions of +-1 (here: what actually helps people in this place). Each of ``n`` individuals
+(staff) holds a belief per dimension in {-1, 0, +1}; the organisational code (specifications, guidance) holds
+one too. Each period:
+
+1. individuals act: a non-zero belief is acted on, a 0 belief acts as a coin flip; an individual's score is the
+   number of dimensions on which the action matches reality;
+2. socialisation: on each dimension where the code is non-zero, with probability ``p1`` a belief moves one step
+   towards the code (-code -> 0, 0 -> code);
+3. code learning: the superior group is the individuals whose score beats the code's own knowledge score (the
+   number of dimensions on which the code matches reality); on each dimension where the group's strict majority
+   of non-zero beliefs differs from the code, the code takes that value with probability ``1 - (1 - p2)**k``,
+   ``k`` being the majority margin;
+4. turnover: each individual is replaced with probability ``p3`` by a newcomer with random beliefs;
+5. turbulence: each dimension of reality flips with probability ``p4``.
+
+Socialisation and code learning both read the state at the start of the period. Every function takes a leading
+"run" axis, so thousands of independent organisations advance in one vectorised step; all randomness comes from
+the generator passed in. Arrays: ``reality (R, m)``, ``beliefs (R, n, m)``, ``code (R, m)``, all int8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def new_reality(runs: int, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Reality: each dimension +1 or -1 with probability 0.5."""
+    return np.where(rng.random((runs, m)) < 0.5, 1, -1).astype(np.int8)
+
+
+def new_beliefs(runs: int, n: int, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Beliefs drawn uniformly from {-1, 0, +1}."""
+    return (rng.integers(0, 3, size=(runs, n, m)) - 1).astype(np.int8)
+
+
+def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Actions: the belief where it is non-zero, else a fair coin flip between -1 and +1."""
+    coin = np.where(rng.random(beliefs.shape) < 0.5, 1, -1).astype(np.int8)
+    return np.where(beliefs != 0, beliefs, coin)
+
+
+def matches(x: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Number of dimensions on which ``x`` (beliefs, actions or code; last axis m) equals reality."""
+    if x.ndim == reality.ndim + 1:
+        reality = reality[:, None, :]
+    return (x == reality).sum(axis=-1)
+
+
+def knowledge(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """March's knowledge of a code: (dimensions right - dimensions wrong) / m; a 0 is neither."""
+    return (code * reality).sum(axis=-1) / code.shape[-1]
+
+
+def socialise(beliefs: np.ndarray, code: np.ndarray, p1: float, rng: np.random.Generator) -> np.ndarray:
+    """One step towards the code, with probability ``p1`` per belief, where the code is non-zero."""
+    code_b = code[:, None, :]
+    moves = (code_b != 0) & (beliefs != code_b) & (rng.random(beliefs.shape) < p1)
+    stepped = np.where(beliefs == 0, code_b, 0).astype(np.int8)  # -code -> 0, 0 -> code
+    return np.where(moves, stepped, beliefs)
+
+
+def learn_code(code: np.ndarray, beliefs: np.ndarray, scores: np.ndarray, reality: np.ndarray, p2: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """The code adopts the superior group's strict majority where it differs, with probability 1 - (1 - p2)**k.
+
+    ``scores`` (R, n) are the individuals' action scores; the superior group of a run is those whose score
+    exceeds the code's knowledge score (``matches(code, reality)``).
+    """
+    superior = scores > matches(code, reality)[:, None]
+    votes = np.where(superior[:, :, None], beliefs, 0).astype(np.int16)
+    plus = (votes == 1).sum(axis=1)
+    minus = (votes == -1).sum(axis=1)
+    majority = np.sign(plus - minus).astype(np.int8)  # 0 where tied or no votes
+    margin = np.abs(plus - minus)
+    p_change = 1.0 - (1.0 - p2) ** margin
+    change = (majority != 0) & (majority != code) & (rng.random(code.shape) < p_change)
+    return np.where(change, majority, code)
+
+
+def replace_staff(beliefs: np.ndarray, p3: float, rng: np.random.Generator) -> np.ndarray:
+    """Turnover: each individual leaves with probability ``p3``; a newcomer brings random beliefs."""
+    if p3 <= 0:
+        return beliefs
+    leave = rng.random(beliefs.shape[:2]) < p3
+    fresh = (rng.integers(0, 3, size=beliefs.shape) - 1).astype(np.int8)
+    return np.where(leave[:, :, None], fresh, beliefs)
+
+
+def shift_reality(reality: np.ndarray, p4: float, rng: np.random.Generator) -> np.ndarray:
+    """Turbulence: each dimension of reality flips with probability ``p4``."""
+    if p4 <= 0:
+        return reality
+    return np.where(rng.random(reality.shape) < p4, -reality, reality).astype(np.int8)
+
+
+def settled(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """True for runs in which nothing can change any more (without turnover or turbulence).
+
+    Either no individual differs from the code, or beliefs equal the code wherever the code is non-zero (so
+    socialisation has nothing to do) and no individual could outscore the code even if every coin flip were
+    lucky (so the code can never learn again).
+    """
+    code_b = code[:, None, :]
+    same = beliefs == code_b
+    if same.all(axis=(1, 2)).all():
+        return np.ones(code.shape[0], dtype=bool)
+    socialised = (same | (code_b == 0)).all(axis=(1, 2))
+    best_case = ((beliefs == reality[:, None, :]) | (beliefs == 0)).sum(axis=-1).max(axis=1)
+    frozen = best_case <= matches(code, reality)
+    return same.all(axis=(1, 2)) | (socialised & frozen)
+
+
+@dataclass
+class MarchResult:
+    knowledge: np.ndarray  # (R,) code knowledge at the end (or averaged over the horizon with p3/p4)
+    periods: np.ndarray  # (R,) periods run
+
+
+def run_march(runs: int, p1: float, p2: float, rng: np.random.Generator, *, m: int = 30, n: int = 50,
+              p3: float = 0.0, p4: float = 0.0, periods: int | None = None, max_periods: int = 20_000,
+              average_from: int = 0) -> MarchResult:
+    """Run ``runs`` independent organisations in March's setting.
+
+    Without turnover and turbulence (and ``periods=None``) each run stops at equilibrium (:func:`settled`) and
+    its final code knowledge is returned. With ``periods`` given, every run goes that long and the knowledge is
+    averaged over periods ``average_from..periods`` (March's setting for turnover and turbulence).
+    """
+    reality = new_reality(runs, m, rng)
+    beliefs = new_beliefs(runs, n, m, rng)
+    code = np.zeros((runs, m), dtype=np.int8)
+    active = np.ones(runs, dtype=bool)
+    ran = np.zeros(runs, dtype=np.int64)
+    total = np.zeros(runs)
+    horizon = periods if periods is not None else max_periods
+    for t in range(1, horizon + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        r, b, c = reality[idx], beliefs[idx], code[idx]
+        scores = matches(act(b, rng), r)
+        new_code = learn_code(c, b, scores, r, p2, rng)
+        b = socialise(b, c, p1, rng)
+        b = replace_staff(b, p3, rng)
+        r = shift_reality(r, p4, rng)
+        reality[idx], beliefs[idx], code[idx] = r, b, new_code
+        ran[idx] = t
+        if periods is None:
+            active[idx] = ~settled(b, new_code, r)
+        elif t > average_from:
+            total[idx] += knowledge(new_code, r)
+    if periods is None:
+        return MarchResult(knowledge(code, reality), ran)
+    return MarchResult(total / max(horizon - average_from, 1), ran)
