@@ -35,7 +35,7 @@ OUTCOMES = (
     "mean_wellbeing", "wellbeing_gap_deprived", "unmet_need", "multiple_disadvantage_share",
     "crises_per_1000_per_year", "failure_demand_share", "refusal_rate", "mean_wait_weeks", "lost_referral_share",
     "total_cost", "prevention_share_of_spend", "cost_per_wellbeing_point", "mean_resident_trust",
-    "collaboration_density", "mean_tie_strength", "community_orgs_open",
+    "collaboration_density", "mean_tie_strength", "community_orgs_open", "practice_knowledge",
 )
 
 

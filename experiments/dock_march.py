@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     turbulence.to_csv(folder / "march1991_turbulence.csv", index=False)
     print(f"\nTurnover p3 (p2=0.5, no turbulence): mean code knowledge over periods 201-300, {horizon_runs} runs")
     print(turnover.pivot(index="p3", columns="p1", values="knowledge").round(3).to_string())
-    print(f"\nTurbulence p4 with turnover p3 (p1=p2=0.5): mean code knowledge over periods 201-300")
+    print("\nTurbulence p4 with turnover p3 (p1=p2=0.5): mean code knowledge over periods 201-300")
     print(turbulence.pivot(index="p3", columns="p4", values="knowledge").round(3).to_string())
     figure(table, turnover, turbulence, folder / "march1991.png")
     print(f"\nWritten: {folder}/march1991.csv, march1991_turnover.csv, march1991_turbulence.csv, march1991.png "

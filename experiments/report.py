@@ -28,14 +28,16 @@ OUTCOME_INFO = {
     "collaboration_density": ("Share of provider pairs with a working relationship", "higher", "{:.3f}"),
     "mean_tie_strength": ("Mean tie strength between providers (0-1)", "higher", "{:.3f}"),
     "community_orgs_open": ("Community organisations open at the end", "higher", "{:.1f}"),
+    "practice_knowledge": ("Providers' practice knowledge of what helps (0.5 = chance)", "higher", "{:.3f}"),
 }
 
 LEAVES_OUT = [
     "Money is a single budget line per provider for the modelled casework; housing stock, benefits, health "
     "treatment and the wider economy are outside the model.",
     "Residents do not move in or out, age or die; the population is fixed for the whole run.",
-    "Providers' knowledge of what works is fixed in this version: organisational learning (March 1991) and the "
-    "spread of practice between providers are not yet modelled, so learning cycles have no effect here.",
+    "Providers learn what helps (March 1991), but the spread of a new way of working between providers, the "
+    "infrastructure that sustains it, and entry points (a prototype that spreads, whole-place reform) are not "
+    "yet modelled: each scenario's practice is set from the start.",
     "Community organisations are one per neighbourhood cluster; they close but new ones do not open.",
     "Trust is per resident and provider type; staff, managers and politicians are not modelled as people.",
     "Numbers are calibrated to plausible bands (MODEL.md section 7), not fitted to any place's data: read "

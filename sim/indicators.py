@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import rules
+from . import learning, rules
 
 if TYPE_CHECKING:
     from .model import PlaceModel
@@ -28,7 +28,7 @@ TALLY_KEYS = (
 STATE_KEYS = (
     "mean_wellbeing", "multiple_disadvantage_share", "waiting", "in_support", "mean_resident_trust",
     "collaboration_density", "mean_tie_strength", "collaboration_clustering", "community_orgs_open",
-    "mean_eligibility_threshold", "services_budget_left",
+    "mean_eligibility_threshold", "services_budget_left", "practice_knowledge", "code_knowledge",
 )
 WEEKLY_COLUMNS = (*STATE_KEYS, *TALLY_KEYS)
 NEIGHBOURHOOD_COLUMNS = (
@@ -91,6 +91,8 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         "community_orgs_open": int(open_mask[s:].sum()),
         "mean_eligibility_threshold": float(model.threshold[:s].mean()),
         "services_budget_left": float(model.budget_remaining[:s].sum()),
+        "practice_knowledge": float(model.knowledge[open_mask].mean()),
+        "code_knowledge": float(learning.knowledge(model.code, model._reality_rows())[open_mask].mean()),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS)], dtype=float)
 
@@ -153,6 +155,7 @@ def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceMo
         "collaboration_density": float(ev["collaboration_density"].mean()),
         "mean_tie_strength": float(ev["mean_tie_strength"].mean()),
         "community_orgs_open": float(ev["community_orgs_open"].iloc[-1]) if len(ev) else float("nan"),
+        "practice_knowledge": float(ev["practice_knowledge"].mean()),
         "contacts_per_1000_per_year": _ratio(contacts * 1000.0, n * years),
         "warm_handoff_share": _ratio(ev["warm_handoffs"].sum(), ev["signposts"].sum() + ev["warm_handoffs"].sum()),
         "bounces_per_1000_per_year": _ratio(ev["bounces"].sum() * 1000.0, n * years),

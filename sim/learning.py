@@ -117,6 +117,35 @@ def settled(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.nd
     return same.all(axis=(1, 2)) | (socialised & frozen)
 
 
+def practice_knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Expected share of staff actions that match reality: (beliefs right + half the 0 beliefs) / m, per run.
+
+    This is what a provider's support draws on (frontline practice), as opposed to its code's knowledge.
+    """
+    right = (beliefs == reality[:, None, :]).mean(axis=(1, 2))
+    unsure = (beliefs == 0).mean(axis=(1, 2))
+    return right + 0.5 * unsure
+
+
+def share_along_ties(code: np.ndarray, reality: np.ndarray, ties: np.ndarray, min_tie: float, p2: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Learning across partners: a partner whose code knows more can teach yours.
+
+    For each pair with tie >= ``min_tie`` where partner q's code knows more than p's (:func:`knowledge`), p adopts
+    q's non-zero value on each dimension where they differ, with probability ``p2 * tie``. Reads the codes at the
+    start and returns new codes, so the order of providers does not matter.
+    """
+    known = knowledge(code, reality)
+    new = code.copy()
+    for p in range(code.shape[0]):
+        teachers = np.flatnonzero((ties[p] >= min_tie) & (known > known[p]))
+        for q in teachers[np.argsort(-known[teachers], kind="stable")]:
+            differ = (code[q] != 0) & (code[q] != new[p])
+            adopt = differ & (rng.random(code.shape[1]) < p2 * ties[p, q])
+            new[p] = np.where(adopt, code[q], new[p])
+    return new
+
+
 @dataclass
 class MarchResult:
     knowledge: np.ndarray  # (R,) code knowledge at the end (or averaged over the horizon with p3/p4)

@@ -13,7 +13,7 @@ import pandas as pd
 from mesa import Model
 from mesa.time import Priority, Schedule
 
-from . import rules
+from . import learning, rules
 from .agents import Commissioner, CommunityOrganisation, Resident, Service
 from .indicators import (
     NEIGHBOURHOOD_COLUMNS,
@@ -83,7 +83,6 @@ class PlaceModel(Model):
         self.provider_open = np.ones(p, dtype=bool)
         self.threshold = np.zeros(p, dtype=np.float64)
         self.threshold[:s] = lever.eligibility_threshold
-        self.knowledge = np.full(p, rel.knowledge)
         self.budget_remaining = np.zeros(p)
         self.budget_year = np.zeros(p)  # planned annual budget per provider
         self.contact_load = np.zeros(p)  # staff units spent this week handling contacts and chases
@@ -95,6 +94,12 @@ class PlaceModel(Model):
         self.unit_cost = np.r_[np.full(s, rel.case_week_cost), np.full(n_orgs, rel.community_case_week_cost)]
         self.ties = np.full((p, p), rel.initial_tie_strength)
         np.fill_diagonal(self.ties, 0.0)
+        # Learning (ODD 7.12): what helps people here (reality), each provider's staff beliefs and code
+        self.reality = learning.new_reality(1, rel.learning_dimensions, self.rng)[0]
+        self.staff_beliefs = learning.new_beliefs(p, rel.staff_per_provider, rel.learning_dimensions, self.rng)
+        self.code = np.zeros((p, rel.learning_dimensions), np.int8)
+        self.target_aligned = self.rng.random((p, rel.learning_dimensions)) < world.target_alignment
+        self.knowledge = learning.practice_knowledge(self.staff_beliefs, self._reality_rows())
         self.coupling = rules.coupling_matrix(parse_coupling_links(rel.coupling_links, self.domains), d,
                                               world.need_coupling)
 
@@ -146,6 +151,8 @@ class PlaceModel(Model):
         self.schedule_recurring(self.commissioner.review_quarter, Schedule(interval=13, start=13), Priority.DEFAULT)
         self.schedule_recurring(self.commissioner.commission_year, Schedule(interval=WEEKS_PER_YEAR,
                                                                             start=WEEKS_PER_YEAR), Priority.LOW)
+        self.schedule_recurring(self.learn_practice, Schedule(interval=lever.learning_cycle_weeks,
+                                                              start=lever.learning_cycle_weeks), Priority.DEFAULT)
 
         # Observation buffers (ODD 10)
         self.n_weeks = WEEKS_PER_YEAR * (params.years + params.burn_in_years)
@@ -154,7 +161,7 @@ class PlaceModel(Model):
 
     # ------------------------------------------------------------------------------------------------------------
     def step(self) -> None:
-        """One week (ODD 3); quarterly reviews and annual commissioning follow as scheduled events."""
+        """One week (ODD 3); learning cycles, quarterly reviews and annual commissioning follow as scheduled events."""
         self.tally.reset()
         self.apply_life_events()  # 1. shocks raise needs, more in deprived places; strengths aid recovery
         self.couple_needs()  # 2. unmet need in one domain feeds linked domains
@@ -499,6 +506,35 @@ class PlaceModel(Model):
             self.ties = rules.break_ties(self.ties, closed, 1.0)
         self.joint_work[:] = 0.0
 
+    # --- 8. learning ------------------------------------------------------------------------------------------------
+    def learn_practice(self) -> None:
+        """A learning cycle: every provider's staff and code learn by March's (1991) rules (ODD 7.12).
+
+        The code learns from staff who do better on the provider's learning signal: resident outcomes (reality),
+        or output targets, which reward what helps only on the ``target_alignment`` share of dimensions. Staff are
+        socialised to the code at ``p_socialisation``; with ``learning_along_ties`` a partner whose code knows
+        more teaches yours. Staff turnover and shifts in what helps (``p_needs_shift``) complete the cycle.
+        Practice knowledge then sets how effective each provider's support is.
+        """
+        lever, world, rel = self.params.scenario, self.params.uncertainty, self.params.relations
+        weeks = lever.learning_cycle_weeks
+        reality = self._reality_rows()
+        signal = reality if lever.learning_signal == "outcomes" else np.where(self.target_aligned, reality, -reality)
+        scores = learning.matches(learning.act(self.staff_beliefs, self.rng), signal)
+        code = learning.learn_code(self.code, self.staff_beliefs, scores, signal, lever.p_code_learning, self.rng)
+        beliefs = learning.socialise(self.staff_beliefs, self.code, lever.p_socialisation, self.rng)
+        if lever.learning_along_ties:
+            code = learning.share_along_ties(code, reality, self.ties, rel.joint_work_min_tie,
+                                             lever.p_code_learning, self.rng)
+        beliefs = learning.replace_staff(beliefs, 1.0 - (1.0 - world.p_staff_turnover) ** weeks, self.rng)
+        p_shift = 1.0 - (1.0 - world.p_needs_shift) ** (weeks / WEEKS_PER_YEAR)
+        self.reality = learning.shift_reality(self.reality[None, :], p_shift, self.rng)[0]
+        self.staff_beliefs, self.code = beliefs, code
+        self.knowledge = learning.practice_knowledge(beliefs, self._reality_rows())
+
+    def _reality_rows(self) -> np.ndarray:
+        return np.broadcast_to(self.reality, (self.n_providers, self.reality.size))
+
     # --- money --------------------------------------------------------------------------------------------------
     def account_spending(self) -> None:
         """Pay the week's staff (salaried: paid whether busy or not); set next week's capacity from what is left."""
@@ -533,10 +569,16 @@ class PlaceModel(Model):
     def change_provider(self, providers: np.ndarray) -> None:
         """A retendered contract or grant goes to a newcomer: its relationships are gone, residents do not know it.
 
-        Cases and waiting lists transfer to the newcomer. Residents' trust in a new service, or in a new local
+        The newcomer's staff bring their own beliefs and its code starts neutral. Cases and waiting lists
+        transfer to the newcomer. Residents' trust in a new service, or in a new local
         community organisation, starts again from the starting level of their neighbourhood.
         """
         self.ties = rules.break_ties(self.ties, providers, 1.0)
+        rel = self.params.relations
+        self.staff_beliefs[providers] = learning.new_beliefs(
+            providers.size, rel.staff_per_provider, rel.learning_dimensions, self.rng)
+        self.code[providers] = 0
+        self.knowledge = learning.practice_knowledge(self.staff_beliefs, self._reality_rows())
         start = (self.params.relations.initial_trust * (
             1.0 - self.params.relations.trust_deprivation_gradient * self.place.overall_deprivation[self.home]
         )).astype(np.float32)

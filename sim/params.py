@@ -89,6 +89,11 @@ class ScenarioParams:
     p_retender_loss: float = prob(0.3)  # chance an incumbent loses a competitive retender
     community_grant_share: float = prob(0.05)  # share of the budget granted to community organisations
     rationing_response: float = nonneg(0.5)  # how fast thresholds rise as waiting lists grow (per quarter)
+    p_socialisation: float = prob(0.7)  # March's p1: how fast staff are brought into line with the code
+    p_code_learning: float = prob(0.5)  # March's p2: how fast the code learns from staff who do better
+    learning_signal: str = choice("targets", "targets", "outcomes")  # what the code learns from
+    learning_cycle_weeks: int = positive(52)  # how often practice is reviewed
+    learning_along_ties: bool = False  # partners with better practice teach the code along working ties
     prevention_cut_response: float = nonneg(1.0)  # how hard grants are cut after an emergency overspend
 
 
@@ -106,7 +111,10 @@ class UncertaintyParams:
     budget_per_resident: float = nonneg(80.0)  # GBP per resident per year for the modelled services
     budget_change_per_year: float = _ranged(0.0, -1.0, 10.0)  # real-terms change each year (-0.052 = austerity)
     p_wrong_door: float = prob(0.3)  # chance a resident picks a service for another domain
-    p_staff_turnover: float = prob(0.005)  # weekly chance a provider loses a key member of staff
+    p_staff_turnover: float = prob(0.005)  # weekly chance a provider loses a key member of staff (and of each
+    # frontline member of staff leaving, for learning)
+    target_alignment: float = prob(0.6)  # share of what-helps dimensions that output targets reward correctly
+    p_needs_shift: float = prob(0.05)  # yearly chance each dimension of what helps changes (March's turbulence)
 
 
 @dataclass
@@ -134,7 +142,8 @@ class RelationsParams:
     standardised_fit: float = prob(0.75)  # effect of a standard episode relative to support tailored to the person
     generalist_share: float = prob(0.3)  # effect outside the provider's own domain without a partner
     community_effect_rate: float = prob(0.025)  # weekly fall in every domain under community support
-    knowledge: float = prob(0.6)  # share of what works that providers' practice matches (static for now)
+    learning_dimensions: int = positive(30)  # March's m: dimensions of what helps people in this place
+    staff_per_provider: int = positive(20)  # March's n: frontline staff whose beliefs are modelled
     strength_build_rate: float = prob(0.01)  # weekly rise of strengths under bespoke or community support
     strength_decay_rate: float = prob(0.005)  # weekly relaxation of strengths to their baseline
     seek_rate: float = prob(0.25)  # weekly chance of asking for help at need 1 and trust 1

@@ -108,3 +108,21 @@ def test_turnover_helps_when_socialisation_is_fast_and_turbulence_erodes_knowled
     calm = L.run_march(60, 0.5, 0.5, rng, periods=150, average_from=100).knowledge.mean()
     stormy = L.run_march(60, 0.5, 0.5, rng, periods=150, average_from=100, p4=0.02).knowledge.mean()
     assert stormy < calm - 0.1
+
+
+def test_practice_knowledge_counts_right_beliefs_and_half_the_unsure():
+    reality = arr([[1, -1, 1, -1]])
+    assert L.practice_knowledge(reality[:, None, :], reality)[0] == 1.0
+    assert L.practice_knowledge(-reality[:, None, :], reality)[0] == 0.0
+    assert L.practice_knowledge(np.zeros((1, 3, 4), np.int8), reality)[0] == 0.5
+
+
+def test_a_better_partner_teaches_along_a_strong_enough_tie():
+    reality = arr([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]])
+    code = arr([[0, -1, 1, 0], [1, 1, 1, 0], [1, 1, 1, 1]])  # provider 2 knows most, provider 0 least
+    ties = np.array([[0, 0.05, 1.0], [0.05, 0, 0], [1.0, 0, 0]])
+    new = L.share_along_ties(code, reality, ties, min_tie=0.1, p2=1.0, rng=np.random.default_rng(0))
+    assert new[0].tolist() == [1, 1, 1, 1]  # taught by 2 along a full tie
+    assert new[1].tolist() == [1, 1, 1, 0]  # its only tie (0.05) is below the working threshold
+    assert new[2].tolist() == [1, 1, 1, 1]  # no one knows more
+    assert (L.share_along_ties(code, reality, ties, 0.1, 0.0, np.random.default_rng(0)) == code).all()
