@@ -176,3 +176,24 @@ def outcome_figure(summary: pd.DataFrame, outcomes: list[str], scenarios: list[s
     fig.savefig(folder / "outcomes.png", dpi=110)
     plt.close(fig)
     return "outcomes.png"
+
+
+def behaviours_radar(runs: pd.DataFrame, scenarios: list[str], folder: Path) -> str:
+    """The nine system behaviours (0-10), mean over seeds, one polygon per scenario."""
+    from sim.behaviours import BEHAVIOURS
+
+    keys = list(BEHAVIOURS)
+    angles = np.linspace(0, 2 * np.pi, len(keys), endpoint=False)
+    fig, ax = plt.subplots(figsize=(7.5, 7.5), subplot_kw={"projection": "polar"}, constrained_layout=True)
+    for i, scenario in enumerate(scenarios):
+        values = runs.loc[runs["scenario"] == scenario, [f"behaviour_{k}" for k in keys]].mean().to_numpy()
+        colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
+        ax.plot(np.r_[angles, angles[:1]], np.r_[values, values[:1]], color=colour, label=scenario)
+        ax.fill(np.r_[angles, angles[:1]], np.r_[values, values[:1]], color=colour, alpha=0.15)
+    ax.set_xticks(angles, [k.replace("_", "\n") for k in keys], fontsize=8)
+    ax.set_ylim(0, 10)
+    ax.set_title("Nine system behaviours (Lankelly Chase), scored 0-10 from the model's state")
+    ax.legend(loc="lower right", bbox_to_anchor=(1.1, -0.05))
+    fig.savefig(folder / "system_behaviours.png", dpi=110)
+    plt.close(fig)
+    return "system_behaviours.png"

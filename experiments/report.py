@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .plots import compare_figures, outcome_figure
+from .plots import behaviours_radar, compare_figures, outcome_figure
 
 # outcome -> (plain label, which direction is better, format)
 OUTCOME_INFO = {
@@ -147,6 +147,18 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
                       f"{steps}. Benefits of relationship-based working build as trust and ties grow; an "
                       f"evaluation that stops early sees only the first years.", ""]
 
+    from sim.behaviours import BEHAVIOURS
+
+    radar = behaviours_radar(runs, scenarios, folder)
+    lines += ["## System behaviours", "",
+              "Lankelly Chase's nine behaviours, each scored 0-10 from what emerged in the model (trust, ties, "
+              "learning, referrals, who decides) and averaged over the evaluated years and seeds. They are the "
+              "model's proxies, defined in docs/ODD.md (7.14), not measurements of the behaviours.", "",
+              "| behaviour | " + " | ".join(scenarios) + " |", "|---|" + "---|" * len(scenarios)]
+    for key, wording in BEHAVIOURS.items():
+        cells = [f"{runs.loc[runs['scenario'] == s, f'behaviour_{key}'].mean():.1f}" for s in scenarios]
+        lines.append(f"| {wording} | " + " | ".join(cells) + " |")
+    lines += ["", f"![System behaviours]({radar})", ""]
     lines += ["## Figures", "", f"![Headline outcomes by scenario]({outcome_png})", "",
               f"![Main indicators over time]({figures[0]})", "",
               "Indicators are monthly (four-week) values; the grey band on the left is the burn-in, excluded from "

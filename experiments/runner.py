@@ -66,10 +66,15 @@ def clean_json(value):
         return None
     if isinstance(value, dict):
         return {k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, float) and value == 0.0:
+        return 0.0
     return value
 
 
 def summary_document(result: RunResult, params: Params, run_id: str) -> dict:
+    """summary.json: run identity, headline outcomes, the nine system behaviours as one object, versions."""
+    outcomes = {k: v for k, v in result.summary.items() if not k.startswith("behaviour_")}
+    behaviours = {k.removeprefix("behaviour_"): v for k, v in result.summary.items() if k.startswith("behaviour_")}
     return clean_json({
         "run_id": run_id,
         "scenario": params.scenario.name,
@@ -78,7 +83,8 @@ def summary_document(result: RunResult, params: Params, run_id: str) -> dict:
         "residents": params.residents,
         "years": params.years,
         "burn_in_years": params.burn_in_years,
-        **result.summary,
+        **outcomes,
+        "system_behaviours": behaviours,
         "versions": versions(),
     })
 

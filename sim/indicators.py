@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import learning, rules
+from .behaviours import BEHAVIOURS
 
 if TYPE_CHECKING:
     from .model import PlaceModel
@@ -21,7 +22,7 @@ TALLY_KEYS = (
     "life_events", "crises", "contacts_value", "contacts_failure",
     *(f"failure_{k}" for k in rules.FAILURE_KINDS),
     "triaged", "refusals", "bounces", "brief_help", "admissions", "wait_weeks_admitted", "signposts", "warm_handoffs",
-    "lost_referrals", "closures", "early_closures", "spend_support", "spend_community", "spend_emergency",
+    "lost_referrals", "closures", "closures_on_resolution", "early_closures", "spend_support", "spend_community", "spend_emergency",
     "provider_changes", "unmet_need", "staff_utilisation", "left_waiting_recovered",
 )
 # States read at the end of the week.
@@ -30,7 +31,10 @@ STATE_KEYS = (
     "collaboration_density", "mean_tie_strength", "collaboration_clustering", "community_orgs_open",
     "mean_eligibility_threshold", "services_budget_left", "practice_knowledge", "code_knowledge",
 )
-WEEKLY_COLUMNS = (*STATE_KEYS, *TALLY_KEYS)
+BEHAVIOUR_KEYS = tuple(f"behaviour_{k}" for k in BEHAVIOURS)  # scored monthly, carried through the month
+WEEKLY_COLUMNS = (*STATE_KEYS, *TALLY_KEYS, *BEHAVIOUR_KEYS)
+MONTH_COUNTS = ("contacts_value", "contacts_failure", "refusals", "bounces", "signposts", "warm_handoffs",
+                "lost_referrals", "closures", "closures_on_resolution")
 NEIGHBOURHOOD_COLUMNS = (
     "residents", "deprivation", "deprivation_quintile", "mean_wellbeing", "unmet_need", "mean_resident_trust",
     "multiple_disadvantage_share", "crises",
@@ -94,7 +98,16 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         "practice_knowledge": float(model.knowledge[open_mask].mean()),
         "code_knowledge": float(learning.knowledge(model.code, model._reality_rows())[open_mask].mean()),
     }
-    return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS)], dtype=float)
+    return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),
+                     *(model.behaviour_scores[k] for k in BEHAVIOURS)], dtype=float)
+
+
+def month_counts(model: PlaceModel) -> dict[str, float]:
+    """This week's tally plus the previous three weeks' rows, for the counts behaviours are scored from."""
+    week = model.steps - 1
+    earlier = model.weekly[max(week - 3, 0):week]
+    index = {name: i for i, name in enumerate(WEEKLY_COLUMNS)}
+    return {k: float(model.tally[k]) + float(earlier[:, index[k]].sum()) for k in MONTH_COUNTS}
 
 
 def neighbourhood_month(model: PlaceModel) -> np.ndarray:
@@ -162,4 +175,6 @@ def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceMo
     }
     for kind in rules.FAILURE_KINDS:
         summary[f"failure_{kind}_share"] = _ratio(ev[f"failure_{kind}"].sum(), contacts)
+    for key in BEHAVIOUR_KEYS:
+        summary[key] = float(ev[key].mean())
     return summary

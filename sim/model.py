@@ -15,10 +15,13 @@ from mesa.time import Priority, Schedule
 
 from . import learning, rules
 from .agents import Commissioner, CommunityOrganisation, Resident, Service
+from .behaviours import score_behaviours
 from .indicators import (
+    MONTH_COUNTS,
     NEIGHBOURHOOD_COLUMNS,
     WEEKLY_COLUMNS,
     Tally,
+    month_counts,
     neighbourhood_month,
     observe_week,
     summarise,
@@ -154,7 +157,8 @@ class PlaceModel(Model):
         self.schedule_recurring(self.learn_practice, Schedule(interval=lever.learning_cycle_weeks,
                                                               start=lever.learning_cycle_weeks), Priority.DEFAULT)
 
-        # Observation buffers (ODD 10)
+        # Observation buffers (ODD 10); behaviour scores start from the initial state
+        self.behaviour_scores = score_behaviours(self, dict.fromkeys(MONTH_COUNTS, 0.0))
         self.n_weeks = WEEKS_PER_YEAR * (params.years + params.burn_in_years)
         self.weekly = np.zeros((self.n_weeks, len(WEEKLY_COLUMNS)))
         self.neighbourhood_rows: list[np.ndarray] = []
@@ -439,6 +443,7 @@ class PlaceModel(Model):
         r_link, c_link = np.nonzero(linked)
         self._remember_failure(who[r_link], c_link, rules.LINKED_NEED)
         self.tally["closures"] += who.size
+        self.tally["closures_on_resolution"] += int((resolved[closes] & ~standard).sum())
         self.tally["early_closures"] += int(early.any(axis=1).sum())
         good = ~early.any(axis=1)
         self._good(who[good], self._trust_column(p[good]))
@@ -634,6 +639,8 @@ class PlaceModel(Model):
 
     # --- 10. observation ----------------------------------------------------------------------------------------------
     def observe(self) -> None:
+        if self.steps % WEEKS_PER_MONTH == 0:
+            self.behaviour_scores = score_behaviours(self, month_counts(self))
         self.weekly[self.steps - 1] = observe_week(self)
         if self.steps % WEEKS_PER_MONTH == 0:
             self.neighbourhood_rows.append(neighbourhood_month(self))
