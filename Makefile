@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compare test test-all benchmark clean
+.PHONY: help bootstrap compare explore test test-all benchmark clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -12,6 +12,9 @@ bootstrap:  ## build .venv/ and install the project (run by every target below)
 
 compare: bootstrap  ## run the silo vs whole-system comparison
 	$(PY) -m experiments.compare
+
+explore: bootstrap  ## start the interactive explorer page on http://localhost:8765/
+	$(PY) -m experiments.explore
 
 test: bootstrap  ## run the fast tests (slow ones excluded)
 	$(PY) -m pytest
