@@ -33,7 +33,10 @@ def _group_options():
 
 
 def test_every_group_has_options_and_every_yaml_belongs_to_one():
-    yamls = {p.relative_to(CONF_DIR) for p in CONF_DIR.rglob("*.yaml")}
+    # conf/sweep, conf/sensitivity, conf/discovery are primary configs of their own (composed by tests/sweep)
+    own_primary = {"sweep", "sensitivity", "discovery"}
+    yamls = {p.relative_to(CONF_DIR) for p in CONF_DIR.rglob("*.yaml")
+             if p.relative_to(CONF_DIR).parts[0] not in own_primary}
     listed = {Path(group) / f"{option}.yaml" for group, option in _group_options()} | {Path("config.yaml")}
     assert yamls == listed
     for group in GROUPS:
