@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .cli import fail, relative
+from .cli import fail, help_requested, relative
 from .config import ConfigError
 
 
@@ -70,8 +70,7 @@ def plot(frame: pd.DataFrame, outcome: str, parameter: str, path, bins: int = 10
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__.strip())
+    if help_requested(argv, __doc__, ("sweep",)):
         return 0
     try:
         args = {}

@@ -24,17 +24,17 @@ def relative(path: Path) -> str:
             return str(path)
 
 
-def help_requested(argv: list[str], doc: str | None) -> bool:
+def help_requested(argv: list[str], doc: str | None, groups: tuple[str, ...] = GROUPS) -> bool:
     """True (after printing the command's help) if ``-h`` or ``--help`` is among the arguments."""
     if any(a in ("-h", "--help") for a in argv):
-        print_help(doc)
+        print_help(doc, groups)
         return True
     return False
 
 
-def print_help(doc: str | None) -> None:
+def print_help(doc: str | None, groups: tuple[str, ...] = GROUPS) -> None:
     print((doc or "").strip())
     print("\nConfig groups (choose with group=option):")
-    for group in GROUPS:
+    for group in groups:
         print(f"  {group:<12} {', '.join(options(group))}")
     print("\nOverride any key with key=value, e.g. uncertainty.need_coupling=0 residents=20000")

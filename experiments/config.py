@@ -77,8 +77,12 @@ def _known_keys(node: Any, prefix: str = "") -> list[str]:
     return keys
 
 
-def _explain(exc: BaseException, overrides: list[str]) -> str:
-    """Turn a Hydra or OmegaConf exception into one line naming the key."""
+def explain_error(exc: BaseException, schema: Any = None) -> str:
+    """Turn a Hydra or OmegaConf exception into one line naming the key.
+
+    ``schema`` (a dataclass instance, default ``Config()``) supplies the keys a typo is matched against.
+    """
+    known = _known_keys(schema if schema is not None else Config())
     if isinstance(exc, MissingConfigException):
         match = re.search(r"Could not find '([^'/]+)/([^']+)'", str(exc))
         if match:
@@ -94,7 +98,7 @@ def _explain(exc: BaseException, overrides: list[str]) -> str:
         if key:
             text = str(cause).splitlines()[0]
             if "not in struct" in text or "not in '" in text:
-                close = difflib.get_close_matches(key, _known_keys(Config()), n=1)
+                close = difflib.get_close_matches(key, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 return f"{key}: unknown key{hint}"
             match = re.match(r"^Value (.*) of type '\w+' could not be converted to (\w+)$", text)
@@ -107,7 +111,7 @@ def _explain(exc: BaseException, overrides: list[str]) -> str:
     match = re.search(r"Could not override '([^']+)'", first)
     if match:
         key = match.group(1)
-        close = difflib.get_close_matches(key, _known_keys(Config()), n=1)
+        close = difflib.get_close_matches(key, known, n=1)
         return f"{key}: unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     return first
 
@@ -123,7 +127,7 @@ def compose_config(overrides: list[str], config_name: str = "config") -> DictCon
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose(config_name=config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        raise ConfigError(_explain(exc, overrides)) from None
+        raise ConfigError(explain_error(exc)) from None
     finally:
         GlobalHydra.instance().clear()
 
@@ -133,7 +137,7 @@ def to_params(cfg: DictConfig) -> Config:
     try:
         params = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as exc:
-        raise ConfigError(_explain(exc, [])) from None
+        raise ConfigError(explain_error(exc)) from None
     try:
         validate(params)
     except ParamError as exc:

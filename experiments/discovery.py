@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .cli import fail, relative
+from .cli import fail, help_requested, relative
 from .config import ConfigError
 from .sweep import column_name, compose_file, load_sweep_config, plan, run_sweep, split_argv
 
@@ -217,8 +217,7 @@ def plot_boxes(frame: pd.DataFrame, boxes: list[Box], path, title: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__.strip())
+    if help_requested(argv, __doc__, ("discovery",)):
         return 0
     from omegaconf import OmegaConf
 

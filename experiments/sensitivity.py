@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .cli import fail, relative
+from .cli import fail, help_requested, relative
 from .config import ConfigError
 from .sweep import SweepConfig, load_sweep_config, plan, problem, run_sweep
 
@@ -130,8 +130,7 @@ def bar_chart(frame: pd.DataFrame, value: str, conf: str, title: str, path) -> N
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__.strip())
+    if help_requested(argv, __doc__, ("sensitivity",)):
         return 0
     try:
         _, s = load_sweep_config(argv, group="sensitivity", schema=SensitivityConfig)

@@ -37,9 +37,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from . import store
-from .cli import fail, relative
+from .cli import fail, help_requested, relative
 from .compare import replicate_seeds
-from .config import CONF_DIR, ConfigError, load_config, model_params, to_params
+from .config import CONF_DIR, ConfigError, explain_error, load_config, model_params, to_params
 from .executors import ExecutorSettings, RunSpec, execute
 
 DESIGNS = ("grid", "lhs", "morris", "sobol")
@@ -94,19 +94,6 @@ class SweepConfig:
 
 # --- composing the sweep file -------------------------------------------------------------------------------
 
-def _one_line(exc: BaseException) -> str:
-    cause = exc
-    while cause is not None:
-        key = getattr(cause, "full_key", None)
-        if key:
-            text = str(cause).splitlines()[0]
-            if "not in struct" in text or "not in '" in text:
-                return f"{key}: unknown key"
-            return f"{key}: {text}"
-        cause = cause.__cause__ or cause.__context__
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def split_argv(argv: list[str], group: str, schema: type) -> tuple[str, list[str], list[str]]:
     """``group=<name>`` picks the file; keys of ``schema`` override it; any other key=value is a model override."""
     name, own, model = None, [], []
@@ -139,7 +126,7 @@ def compose_file(group: str, name: str, overrides: list[str], schema: type, sche
         with initialize_config_dir(config_dir=str(folder), version_base="1.3"):
             return compose(config_name=name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        raise ConfigError(_one_line(exc)) from None
+        raise ConfigError(explain_error(exc, schema())) from None
     finally:
         GlobalHydra.instance().clear()
 
@@ -151,7 +138,7 @@ def load_sweep_config(argv: list[str], group: str = "sweep", schema: type = Swee
     try:
         settings = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as exc:
-        raise ConfigError(_one_line(exc)) from None
+        raise ConfigError(explain_error(exc, schema())) from None
     settings.overrides = [*settings.overrides, *model]
     check_settings(settings)
     return cfg, settings
@@ -245,7 +232,7 @@ def apply_point(base: DictConfig, point: dict[str, Any], seed: int) -> DictConfi
         try:
             OmegaConf.update(cfg, key, value, merge=False)
         except OmegaConfBaseException as exc:
-            raise ConfigError(_one_line(exc)) from None
+            raise ConfigError(explain_error(exc)) from None
     cfg.seed = seed
     return cfg
 
@@ -357,8 +344,7 @@ def run_sweep(s: SweepConfig, specs: list[RunSpec], cfg: DictConfig | None = Non
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__.strip())
+    if help_requested(argv, __doc__, ("sweep",)):
         return 0
     try:
         cfg, settings = load_sweep_config(argv)
