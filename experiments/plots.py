@@ -116,6 +116,7 @@ TIME_PANELS = [
     ("emergency_share_of_spend", "Emergency (crisis) share of spend", "mean"),
     ("waiting", "Residents on waiting lists", "mean"),
     ("wellbeing_gap", "Wellbeing gap, least - most deprived quintile", "mean"),
+    ("practice_knowledge", "Providers' practice knowledge (0.5 = chance)", "mean"),
 ]
 
 
@@ -123,7 +124,7 @@ def compare_figures(monthly_runs: pd.DataFrame, scenarios: list[str], confidence
                     title: str) -> list[str]:
     """Main indicators over time, mean and confidence band per scenario; one grid and one file per indicator."""
     written = []
-    fig, axes = plt.subplots(2, 4, figsize=(18, 8), constrained_layout=True)
+    fig, axes = plt.subplots(3, 3, figsize=(16, 11), constrained_layout=True)
     for ax, (column, label, _) in zip(axes.flat, TIME_PANELS, strict=True):
         _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
     axes.flat[0].legend(fontsize=8)
@@ -131,7 +132,7 @@ def compare_figures(monthly_runs: pd.DataFrame, scenarios: list[str], confidence
     fig.savefig(folder / "indicators_over_time.png", dpi=110)
     plt.close(fig)
     written.append("indicators_over_time.png")
-    for column, label, _ in TIME_PANELS[:6]:
+    for column, label, _ in [*TIME_PANELS[:6], TIME_PANELS[-1]]:
         fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
         _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
         ax.legend(fontsize=8)
