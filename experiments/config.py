@@ -30,7 +30,7 @@ from sim.params import ParamError, Params, choice, nonneg, positive, validate
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
 RESULTS_DIR = ROOT / "results"
-GROUPS = ("place", "scenario", "uncertainty", "relations", "experiment")
+GROUPS = ("place", "scenario", "practice", "infrastructure", "uncertainty", "relations", "experiment")
 
 
 @dataclass

@@ -74,6 +74,11 @@ class Provider(mesa.Agent):
     def is_open(self) -> bool:
         return bool(self.model.provider_open[self.index])
 
+    @property
+    def adopted(self) -> bool:
+        """Works the new (whole-system) way rather than the usual way."""
+        return bool(self.model.adopted[self.index])
+
 
 class Service(Provider):
     """A public service for one need domain: budget, eligibility threshold, practice, waiting list."""
@@ -81,7 +86,7 @@ class Service(Provider):
     def __init__(self, model: PlaceModel, index: int, domain: str) -> None:
         super().__init__(model, index, f"{domain} service")
         self.domain = domain
-        self.contract_years_left = model.params.scenario.contract_years
+        self.contract_years_left = 0  # let by the commissioner in its first year
 
     @property
     def eligibility_threshold(self) -> float:
@@ -94,7 +99,7 @@ class CommunityOrganisation(Provider):
     def __init__(self, model: PlaceModel, index: int, cluster: int) -> None:
         super().__init__(model, index, f"community organisation {cluster + 1}")
         self.cluster = cluster
-        self.grant_years_left = model.params.scenario.contract_years
+        self.contract_years_left = 0  # its grant, let by the commissioner in its first year
         self.initial_grant = 0.0
 
 
@@ -109,14 +114,13 @@ class Commissioner(mesa.Agent):
     def review_quarter(self) -> None:
         """Quarterly: silo rationing of thresholds to waiting lists; a pooled budget follows demand."""
         m = self.model
-        lever = m.params.scenario
         s = m.n_services
         waiting = np.bincount(m.wait_provider[m.wait_provider >= 0], minlength=m.n_providers)[:s]
         m.threshold[:s] = rules.ration_thresholds(
-            m.threshold[:s], lever.eligibility_threshold, waiting.astype(float), m.capacity[:s],
-            lever.rationing_response,
+            m.threshold[:s], m.commissioning.eligibility_threshold, waiting.astype(float), m.capacity[:s],
+            m.accountability.rationing_response,
         )
-        if lever.pooled_budget:  # one pot for every open provider, following the cost of this quarter's demand
+        if m.funding.pooled_budget:  # one pot for every open provider, following the cost of this quarter's demand
             group = np.flatnonzero(m.provider_open)
             demand = (m.arrivals_quarter[group] + 1.0) * m.unit_cost[group]
             m.budget_remaining[group] = rules.split_budget(float(m.budget_remaining[group].sum()), demand)
@@ -125,18 +129,23 @@ class Commissioner(mesa.Agent):
         m.arrivals_quarter[:] = 0.0
 
     def commission_year(self) -> None:
-        """Annually: set next year's budgets, cut prevention after an overspend (silo), retender, (re)grant."""
+        """Annually: enact the route's changes due this year, then set next year's budgets, cut prevention after
+        an overspend (silo), retender, (re)grant. Year 0 lets every contract and grant."""
         m = self.model
-        lever, world = m.params.scenario, m.params.uncertainty
+        world = m.params.uncertainty
         s = m.n_services
-        if self.year > 0:
+        m.enact_route(self.year - m.params.burn_in_years)
+        if self.year == 0:
+            for provider in (*m.services, *m.orgs):
+                provider.contract_years_left = m.commissioning.contract_years
+        else:
             overspend = max(0.0, -float(m.budget_remaining[:s].sum())) / max(m.budget_year_total, 1.0)
             self.prevention_factor = rules.prevention_after_overspend(
-                self.prevention_factor, overspend, lever.prevention_cut_response
+                self.prevention_factor, overspend, m.funding.prevention_cut_response
             )
             self._retender()
         total = world.budget_per_resident * m.n_residents * (1.0 + world.budget_change_per_year) ** self.year
-        grants = lever.community_grant_share * total * self.prevention_factor
+        grants = m.funding.community_grant_share * total * self.prevention_factor
         m.budget_year_total = total - grants  # to the services; unspent grants are not moved to them
         # every commissioner sets next year's service budgets by this year's demand (arrivals at each service)
         weights = m.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
@@ -150,22 +159,16 @@ class Commissioner(mesa.Agent):
 
     def _retender(self) -> None:
         m = self.model
-        lever = m.params.scenario
+        terms = m.commissioning  # contracts ending now are re-let on the terms in force
+        protected = m.provider_mask(m.params.scenario.protected)
         lost = []
-        for service in m.services:
-            service.contract_years_left -= 1
-            if service.contract_years_left <= 0:
-                service.contract_years_left = lever.contract_years
-                if m.rng.random() < lever.p_retender_loss:
-                    lost.append(service.index)
-        for org in m.orgs:  # a re-let grant that the incumbent loses goes to a newcomer with no relationships
-            if not org.is_open:
-                continue
-            org.grant_years_left -= 1
-            if org.grant_years_left <= 0:
-                org.grant_years_left = lever.contract_years
-                if m.rng.random() < lever.p_retender_loss:
-                    lost.append(org.index)
+        # a re-let contract or grant that the incumbent loses goes to a newcomer with no relationships
+        for provider in (*m.services, *(org for org in m.orgs if org.is_open)):
+            provider.contract_years_left -= 1
+            if provider.contract_years_left <= 0:
+                provider.contract_years_left = terms.contract_years
+                if m.rng.random() < terms.p_retender_loss and not protected[provider.index]:
+                    lost.append(provider.index)
         if lost:
             m.change_provider(np.array(lost))
 

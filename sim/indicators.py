@@ -23,13 +23,14 @@ TALLY_KEYS = (
     *(f"failure_{k}" for k in rules.FAILURE_KINDS),
     "triaged", "refusals", "bounces", "brief_help", "admissions", "wait_weeks_admitted", "signposts", "warm_handoffs",
     "lost_referrals", "closures", "closures_on_resolution", "early_closures", "spend_support", "spend_community", "spend_emergency",
-    "provider_changes", "unmet_need", "staff_utilisation", "left_waiting_recovered",
+    "provider_changes", "unmet_need", "staff_utilisation", "left_waiting_recovered", "adoptions", "slips_back",
 )
 # States read at the end of the week.
 STATE_KEYS = (
     "mean_wellbeing", "multiple_disadvantage_share", "waiting", "in_support", "mean_resident_trust",
     "collaboration_density", "mean_tie_strength", "collaboration_clustering", "community_orgs_open",
     "mean_eligibility_threshold", "services_budget_left", "practice_knowledge", "code_knowledge",
+    "adoption", "infrastructure_reformed",
 )
 BEHAVIOUR_KEYS = tuple(f"behaviour_{k}" for k in BEHAVIOURS)  # scored monthly, carried through the month
 WEEKLY_COLUMNS = (*STATE_KEYS, *TALLY_KEYS, *BEHAVIOUR_KEYS)
@@ -97,6 +98,8 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         "services_budget_left": float(model.budget_remaining[:s].sum()),
         "practice_knowledge": float(model.knowledge[open_mask].mean()),
         "code_knowledge": float(learning.knowledge(model.code, model._reality_rows())[open_mask].mean()),
+        "adoption": float(model.adopted[open_mask].mean()) if open_mask.any() else 0.0,
+        "infrastructure_reformed": sum(model.reformed.values()) / len(model.reformed),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),
                      *(model.behaviour_scores[k] for k in BEHAVIOURS)], dtype=float)

@@ -58,21 +58,30 @@ def knowledge(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
     return (code * reality).sum(axis=-1) / code.shape[-1]
 
 
-def socialise(beliefs: np.ndarray, code: np.ndarray, p1: float, rng: np.random.Generator) -> np.ndarray:
-    """One step towards the code, with probability ``p1`` per belief, where the code is non-zero."""
+def socialise(beliefs: np.ndarray, code: np.ndarray, p1: float | np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One step towards the code, with probability ``p1`` per belief, where the code is non-zero.
+
+    ``p1`` is one probability, or one per run (R,).
+    """
+    p1 = np.asarray(p1)
+    if p1.ndim == 1:
+        p1 = p1[:, None, None]
     code_b = code[:, None, :]
     moves = (code_b != 0) & (beliefs != code_b) & (rng.random(beliefs.shape) < p1)
     stepped = np.where(beliefs == 0, code_b, 0).astype(np.int8)  # -code -> 0, 0 -> code
     return np.where(moves, stepped, beliefs)
 
 
-def learn_code(code: np.ndarray, beliefs: np.ndarray, scores: np.ndarray, reality: np.ndarray, p2: float,
+def learn_code(code: np.ndarray, beliefs: np.ndarray, scores: np.ndarray, reality: np.ndarray, p2: float | np.ndarray,
                rng: np.random.Generator) -> np.ndarray:
     """The code adopts the superior group's strict majority where it differs, with probability 1 - (1 - p2)**k.
 
     ``scores`` (R, n) are the individuals' action scores; the superior group of a run is those whose score
-    exceeds the code's knowledge score (``matches(code, reality)``).
+    exceeds the code's knowledge score (``matches(code, reality)``). ``p2`` is one probability or one per run.
     """
+    p2 = np.asarray(p2)
+    if p2.ndim == 1:
+        p2 = p2[:, None]
     superior = scores > matches(code, reality)[:, None]
     votes = np.where(superior[:, :, None], beliefs, 0).astype(np.int16)
     plus = (votes == 1).sum(axis=1)
@@ -127,21 +136,23 @@ def practice_knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     return right + 0.5 * unsure
 
 
-def share_along_ties(code: np.ndarray, reality: np.ndarray, ties: np.ndarray, min_tie: float, p2: float,
+def share_along_ties(code: np.ndarray, reality: np.ndarray, ties: np.ndarray, min_tie: float, p2: float | np.ndarray,
                      rng: np.random.Generator) -> np.ndarray:
     """Learning across partners: a partner whose code knows more can teach yours.
 
     For each pair with tie >= ``min_tie`` where partner q's code knows more than p's (:func:`knowledge`), p adopts
-    q's non-zero value on each dimension where they differ, with probability ``p2 * tie``. Reads the codes at the
-    start and returns new codes, so the order of providers does not matter.
+    q's non-zero value on each dimension where they differ, with probability ``p2 * tie`` (``p2``: one
+    probability, or the learner's own per provider). Reads the codes at the start and returns new codes, so the
+    order of providers does not matter.
     """
+    p2 = np.broadcast_to(np.asarray(p2, dtype=float), (code.shape[0],))
     known = knowledge(code, reality)
     new = code.copy()
     for p in range(code.shape[0]):
         teachers = np.flatnonzero((ties[p] >= min_tie) & (known > known[p]))
         for q in teachers[np.argsort(-known[teachers], kind="stable")]:
             differ = (code[q] != 0) & (code[q] != new[p])
-            adopt = differ & (rng.random(code.shape[1]) < p2 * ties[p, q])
+            adopt = differ & (rng.random(code.shape[1]) < p2[p] * ties[p, q])
             new[p] = np.where(adopt, code[q], new[p])
     return new
 

@@ -27,7 +27,7 @@ from .indicators import (
     summarise,
 )
 from .network import neighbourhood_small_world
-from .params import Params, parse_coupling_links, validate
+from .params import INFRASTRUCTURE_PARTS, PROVIDER_GROUPS, Params, parse_coupling_links, validate
 from .place import allocate_residents, build_place
 
 WEEKS_PER_YEAR = 52
@@ -48,7 +48,7 @@ class PlaceModel(Model):
         params = validate(params or Params())
         super().__init__(rng=params.seed)
         self.params = params
-        rel, world, lever = params.relations, params.uncertainty, params.scenario
+        rel, world = params.relations, params.uncertainty
         self.domains = list(rel.domains)
         d = len(self.domains)
 
@@ -84,8 +84,20 @@ class PlaceModel(Model):
         self.org_of_neighbourhood = (s + self.place.org_cluster).astype(np.int32)
         self.org_residents = np.bincount(self.place.org_cluster, weights=counts, minlength=n_orgs)
         self.provider_open = np.ones(p, dtype=bool)
+        # Practice and infrastructure (ODD 7.15): until the route starts at evaluated year 0, every provider works
+        # the usual way within infrastructure as it is. Each part of infrastructure is the `before` or the
+        # `after` settings; practice levers are per-provider arrays, set from `adopted` by set_practice().
+        self.commissioning, self.accountability, self.funding, self.staff_development = (
+            getattr(params.infrastructure.before, part) for part in INFRASTRUCTURE_PARTS)
+        self.reformed = dict.fromkeys(INFRASTRUCTURE_PARTS, False)
+        self.route_started = False
+        self.adopted = np.zeros(p, dtype=bool)  # works the new way
+        self.licensed = np.zeros(p, dtype=bool)  # may adopt before commissioning permits everyone
+        self.closures_quarter = np.zeros(p)  # cases closed this quarter, and closed well: adopters' visible results
+        self.good_closures_quarter = np.zeros(p)
+        self.set_practice()
         self.threshold = np.zeros(p, dtype=np.float64)
-        self.threshold[:s] = lever.eligibility_threshold
+        self.threshold[:s] = self.commissioning.eligibility_threshold
         self.budget_remaining = np.zeros(p)
         self.budget_year = np.zeros(p)  # planned annual budget per provider
         self.contact_load = np.zeros(p)  # staff units spent this week handling contacts and chases
@@ -131,7 +143,6 @@ class PlaceModel(Model):
         self._addressed = np.empty((0, d), np.float32)
         self._need_max, self._need_argmax = rules.row_argmax(self.need)
         self.joint_work = np.zeros((p, p))
-        self.relationship_time = np.full(p, lever.relationship_time_share)
         self.tally = Tally()
         # (rows, trust columns) of this week's good and bad experiences, applied together in phase 7
         self._trust_events_good: list[tuple[np.ndarray, np.ndarray, bool]] = []
@@ -140,6 +151,9 @@ class PlaceModel(Model):
         self.last_wellbeing = rules.wellbeing(self.need, self.connection)
         self.last_multiple_disadvantage = np.zeros(n, bool)
         self.crises_by_neighbourhood = np.zeros(self.place.n_neighbourhoods)
+
+        self.last_learning_week = 0
+        self._learning_event = None  # the next learning cycle, a Mesa event (scheduled below)
 
         # Mesa agents: the model's face
         if resident_agents:
@@ -154,8 +168,8 @@ class PlaceModel(Model):
         self.schedule_recurring(self.commissioner.review_quarter, Schedule(interval=13, start=13), Priority.DEFAULT)
         self.schedule_recurring(self.commissioner.commission_year, Schedule(interval=WEEKS_PER_YEAR,
                                                                             start=WEEKS_PER_YEAR), Priority.LOW)
-        self.schedule_recurring(self.learn_practice, Schedule(interval=lever.learning_cycle_weeks,
-                                                              start=lever.learning_cycle_weeks), Priority.DEFAULT)
+        self._schedule_learning()
+        self.schedule_recurring(self.spread_practice, Schedule(interval=13, start=13), Priority.DEFAULT)
 
         # Observation buffers (ODD 10); behaviour scores start from the initial state
         self.behaviour_scores = score_behaviours(self, dict.fromkeys(MONTH_COUNTS, 0.0))
@@ -166,7 +180,6 @@ class PlaceModel(Model):
     # ------------------------------------------------------------------------------------------------------------
     def step(self) -> None:
         """One week (ODD 3); learning cycles, quarterly reviews and annual commissioning follow as scheduled events."""
-        self.tally.reset()
         self.apply_life_events()  # 1. shocks raise needs, more in deprived places; strengths aid recovery
         self.couple_needs()  # 2. unmet need in one domain feeds linked domains
         self.respond_to_crises()  # 5. needs past the crisis threshold get a costly emergency response
@@ -291,7 +304,7 @@ class PlaceModel(Model):
         """Every arrival is assessed: right door, eligibility, then a waiting list, a referral or a refusal."""
         if not self._arrivals:
             return
-        lever, rel = self.params.scenario, self.params.relations
+        rel = self.params.relations
         who = np.concatenate([a[0] for a in self._arrivals])
         door = np.concatenate([a[1] for a in self._arrivals]).astype(np.intp)
         domain = np.concatenate([a[2] for a in self._arrivals]).astype(np.intp)
@@ -314,13 +327,13 @@ class PlaceModel(Model):
         # A community organisation turns no one away; it brokers a service for needs above what it can hold.
         org_refers = ~at_service & (need_here >= rel.org_case_ceiling)
         # A service meets needs outside its domain only with whole-person (bespoke) support.
-        outside = at_service & (domain != door) & (not lever.bespoke_support)
-        bounced = outside & (not lever.no_wrong_door)
+        outside = at_service & (domain != door) & ~self.bespoke[door]
+        bounced = outside & ~self.no_wrong_door[door]
         eligible = at_service & ~outside & (need_here >= self.threshold[door])
         below_bar = at_service & ~outside & ~eligible
         local_org = self.org_of_neighbourhood[self.home[who]]
         # no wrong door: a need below the service's bar is passed to the local community organisation
-        passed_on = below_bar & lever.no_wrong_door & self.provider_open[local_org]
+        passed_on = below_bar & self.no_wrong_door[door] & self.provider_open[local_org]
         refused = below_bar & ~passed_on
         if bounced.any():
             self.tally["bounces"] += int(bounced.sum())
@@ -352,7 +365,6 @@ class PlaceModel(Model):
         self._good(who, self._trust_column(provider))
 
     def admit(self) -> None:
-        lever = self.params.scenario
         waiting = np.flatnonzero(self.wait_provider >= 0)
         if waiting.size == 0:
             return
@@ -362,7 +374,7 @@ class PlaceModel(Model):
         if admitted.size == 0:
             return
         p = self.wait_provider[admitted].astype(np.intp)
-        standard = (p < self.n_services) & (not lever.bespoke_support)
+        standard = (p < self.n_services) & ~self.bespoke[p]
         self.case_provider[admitted] = p
         self.case_domain[admitted] = np.where(standard, self.wait_domain[admitted], NONE)
         self.case_weeks[admitted] = 0
@@ -423,12 +435,12 @@ class PlaceModel(Model):
         self._close_cases(rows, p, standard)
 
     def _close_cases(self, rows: np.ndarray, p: np.ndarray, standard: np.ndarray) -> None:
-        rel, lever = self.params.relations, self.params.scenario
+        rel = self.params.relations
         need = self.need[rows]
         weeks = self.case_weeks[rows]
         resolved = need.max(axis=1) < rel.resolved_level
-        longest = np.where(p >= self.n_services, rel.community_case_weeks, lever.max_case_weeks)
-        closes = np.where(standard, weeks >= lever.episode_weeks, resolved | (weeks >= longest))
+        longest = np.where(p >= self.n_services, rel.community_case_weeks, self.max_case_weeks[p])
+        closes = np.where(standard, weeks >= self.episode_weeks[p], resolved | (weeks >= longest))
         if not closes.any():
             return
         who, p, need, standard = rows[closes], p[closes], need[closes], standard[closes]
@@ -446,6 +458,8 @@ class PlaceModel(Model):
         self.tally["closures_on_resolution"] += int((resolved[closes] & ~standard).sum())
         self.tally["early_closures"] += int(early.any(axis=1).sum())
         good = ~early.any(axis=1)
+        self.closures_quarter += np.bincount(p, minlength=self.n_providers)
+        self.good_closures_quarter += np.bincount(p[good], minlength=self.n_providers)
         self._good(who[good], self._trust_column(p[good]))
         self._bad(who[~good], self._trust_column(p[~good]))
         self.case_provider[who] = NONE
@@ -459,17 +473,16 @@ class PlaceModel(Model):
     def refer(self, who: np.ndarray, source: np.ndarray, target: np.ndarray, domain: np.ndarray, kind: int) -> None:
         """Referral (ODD 7, submodel 6): a warm hand-off along a tie, else a signpost the resident must act on.
 
-        With ``referral: warm_handoff`` the hand-off succeeds with probability equal to the tie between the two
+        From a provider whose practice is ``referral: warm_handoff`` the hand-off succeeds with probability equal to the tie between the two
         providers, if that tie is at least ``joint_work_min_tie``; it puts the resident in front of the target next week without a new contact. A signpost (or a
         failed hand-off) leaves the resident to self-refer; that later contact is failure demand of ``kind``.
         """
         target = np.asarray(target, np.intp)
-        if self.params.scenario.referral == "warm_handoff":
+        warm = self.warm_handoff[source]
+        if warm.any():
             # a hand-off needs a working relationship, as joint work does
             tie = self.ties[source, target]
-            warm = (self.rng.random(who.size) < tie) & (tie >= self.params.relations.joint_work_min_tie)
-        else:
-            warm = np.zeros(who.size, dtype=bool)
+            warm &= (self.rng.random(who.size) < tie) & (tie >= self.params.relations.joint_work_min_tie)
         if warm.any():
             self.tally["warm_handoffs"] += int(warm.sum())
             np.add.at(self.joint_work, (source[warm], target[warm]), 1.0)
@@ -521,24 +534,137 @@ class PlaceModel(Model):
         more teaches yours. Staff turnover and shifts in what helps (``p_needs_shift``) complete the cycle.
         Practice knowledge then sets how effective each provider's support is.
         """
-        lever, world, rel = self.params.scenario, self.params.uncertainty, self.params.relations
-        weeks = lever.learning_cycle_weeks
+        world, rel = self.params.uncertainty, self.params.relations
+        weeks = self.steps - self.last_learning_week
+        self.last_learning_week = self.steps
         reality = self._reality_rows()
-        signal = reality if lever.learning_signal == "outcomes" else np.where(self.target_aligned, reality, -reality)
+        outcomes = self.accountability.learning_signal == "outcomes"
+        signal = reality if outcomes else np.where(self.target_aligned, reality, -reality)
         scores = learning.matches(learning.act(self.staff_beliefs, self.rng), signal)
-        code = learning.learn_code(self.code, self.staff_beliefs, scores, signal, lever.p_code_learning, self.rng)
-        beliefs = learning.socialise(self.staff_beliefs, self.code, lever.p_socialisation, self.rng)
-        if lever.learning_along_ties:
+        code = learning.learn_code(self.code, self.staff_beliefs, scores, signal, self.p_code_learning, self.rng)
+        beliefs = learning.socialise(self.staff_beliefs, self.code, self.p_socialisation, self.rng)
+        if self.staff_development.learning_along_ties:
             code = learning.share_along_ties(code, reality, self.ties, rel.joint_work_min_tie,
-                                             lever.p_code_learning, self.rng)
+                                             self.p_code_learning, self.rng)
         beliefs = learning.replace_staff(beliefs, 1.0 - (1.0 - world.p_staff_turnover) ** weeks, self.rng)
         p_shift = 1.0 - (1.0 - world.p_needs_shift) ** (weeks / WEEKS_PER_YEAR)
         self.reality = learning.shift_reality(self.reality[None, :], p_shift, self.rng)[0]
         self.staff_beliefs, self.code = beliefs, code
         self.knowledge = learning.practice_knowledge(beliefs, self._reality_rows())
+        self._learning_event = None
+        self._schedule_learning()
+
+    def _schedule_learning(self) -> None:
+        """The next learning cycle, ``staff_development.learning_cycle_weeks`` after the last (a Mesa event)."""
+        if self._learning_event is not None:
+            self._learning_event.cancel()
+        due = max(self.last_learning_week + self.staff_development.learning_cycle_weeks, int(self.time) + 1)
+        self._learning_event = self.schedule_event(self.learn_practice, at=due)
 
     def _reality_rows(self) -> np.ndarray:
         return np.broadcast_to(self.reality, (self.n_providers, self.reality.size))
+
+    # --- 9. spread of practice, infrastructure and the route ----------------------------------------------------------
+    def spread_practice(self) -> None:
+        """Quarterly spread of the new way of working along working relationships (ODD 7.15).
+
+        Adopters slip back to the usual way with probability ``p_slip_back`` times the share of infrastructure not
+        yet reformed. A provider adopts when its exposure - the sum over adopting partners of tie strength times
+        the partner's visible results (its share of cases closed well this quarter, relative to the place's) -
+        reaches ``adoption_threshold`` (Granovetter; Centola & Macy), and only where commissioning permits. With
+        ``p_leader_adoption``, permitted providers also adopt without exposure. Both rules read the quarter's
+        starting state.
+        """
+        world, rel, route = self.params.uncertainty, self.params.relations, self.params.scenario
+        if self.route_started:
+            open_ = self.provider_open
+            before = self.adopted & open_
+            visible = rules.visible_results(self.good_closures_quarter, self.closures_quarter, open_,
+                                            rel.results_weight)
+            exposure = rules.adoption_exposure(self.ties, before, visible)
+            permitted = self.permitted() & open_
+            adopted = rules.threshold_adoption(before, exposure, world.adoption_threshold, permitted)
+            missing = 1.0 - sum(self.reformed.values()) / len(self.reformed)
+            kept = rules.slip_back(before, world.p_slip_back * missing, self.rng)
+            adopted = np.where(before, kept, adopted)
+            if route.p_leader_adoption > 0:
+                leads = permitted & ~adopted & ~before & (self.rng.random(self.n_providers) < route.p_leader_adoption)
+                adopted |= leads
+            self.tally["adoptions"] += int((adopted & ~before).sum())
+            self.tally["slips_back"] += int((before & ~adopted).sum())
+            self.adopted = adopted
+            self.set_practice()
+        self.closures_quarter[:] = 0.0
+        self.good_closures_quarter[:] = 0.0
+
+    def permitted(self) -> np.ndarray:
+        """Providers that may work the new way: all once commissioning permits it, else the licensed ones."""
+        if self.commissioning.permits_new_practice:
+            return np.ones(self.n_providers, dtype=bool)
+        return self.licensed.copy()
+
+    def set_practice(self) -> None:
+        """Per-provider practice levers from ``adopted``: the new way for adopters, the usual way for the rest."""
+        usual, new = self.params.practice.usual, self.params.practice.new
+
+        def pick(name: str) -> np.ndarray:
+            return np.where(self.adopted, getattr(new, name), getattr(usual, name))
+
+        self.no_wrong_door = pick("no_wrong_door").astype(bool)
+        self.bespoke = pick("bespoke_support").astype(bool)
+        self.warm_handoff = np.where(self.adopted, new.referral == "warm_handoff", usual.referral == "warm_handoff")
+        self.episode_weeks = pick("episode_weeks")
+        self.max_case_weeks = pick("max_case_weeks")
+        self.relationship_time = pick("relationship_time_share").astype(float)
+        self.p_socialisation = pick("p_socialisation").astype(float)
+        self.p_code_learning = pick("p_code_learning").astype(float)
+
+    def enact_route(self, year: int) -> None:
+        """The scenario's route, at the start of evaluated year ``year`` (called by the commissioner each year).
+
+        In year 0 the first adopters start working the new way, the licensed providers are allowed to, and a
+        shared vision raises every tie between providers. In its year, each part of infrastructure is reformed.
+        """
+        route = self.params.scenario
+        if year == 0:
+            self.route_started = True
+            first = self.provider_mask(route.first_adopters)
+            self.licensed = self.provider_mask(route.licensed) | first
+            self.adopted |= first & self.provider_open
+            if route.shared_vision > 0:
+                both = self.provider_open[:, None] & self.provider_open[None, :]
+                self.ties = np.where(both, np.minimum(self.ties + route.shared_vision, 1.0), self.ties)
+                np.fill_diagonal(self.ties, 0.0)
+        for part in INFRASTRUCTURE_PARTS:
+            if getattr(route.reform, part) == year:
+                self.reform(part)
+        self.set_practice()
+
+    def reform(self, part: str) -> None:
+        """One part of infrastructure takes its reformed settings for the whole place from now on.
+
+        Commissioning reform resets eligibility thresholds to the new base; contracts already let run to their end
+        and are re-let on the new terms. Staff-development reform moves the next learning cycle.
+        """
+        self.reformed[part] = True
+        setattr(self, part, getattr(self.params.infrastructure.after, part))
+        if part == "commissioning":
+            self.threshold[: self.n_services] = self.commissioning.eligibility_threshold
+        if part == "staff_development" and self._learning_event is not None:
+            self._schedule_learning()
+
+    def provider_mask(self, names: list[str]) -> np.ndarray:
+        """Providers named by service domain, ``community`` (every organisation) or ``all``."""
+        mask = np.zeros(self.n_providers, dtype=bool)
+        all_, community = PROVIDER_GROUPS[1], PROVIDER_GROUPS[0]
+        for name in names:
+            if name == all_:
+                mask[:] = True
+            elif name == community:
+                mask[self.n_services:] = True
+            else:
+                mask[self.domains.index(name)] = True
+        return mask
 
     # --- money --------------------------------------------------------------------------------------------------
     def account_spending(self) -> None:
@@ -584,6 +710,8 @@ class PlaceModel(Model):
             providers.size, rel.staff_per_provider, rel.learning_dimensions, self.rng)
         self.code[providers] = 0
         self.knowledge = learning.practice_knowledge(self.staff_beliefs, self._reality_rows())
+        self.adopted[providers] = False  # a newcomer works the usual way until it adopts
+        self.set_practice()
         start = (self.params.relations.initial_trust * (
             1.0 - self.params.relations.trust_deprivation_gradient * self.place.overall_deprivation[self.home]
         )).astype(np.float32)
@@ -599,6 +727,8 @@ class PlaceModel(Model):
         """A community organisation closes: its cases and waiting list end unresolved; its ties are gone."""
         i = org.index
         self.provider_open[i] = False
+        self.adopted[i] = False
+        self.set_practice()
         self.budget_remaining[i] = 0.0
         self.budget_year[i] = 0.0
         dropped = np.flatnonzero((self.case_provider == i) | (self.wait_provider == i))
@@ -645,6 +775,8 @@ class PlaceModel(Model):
         if self.steps % WEEKS_PER_MONTH == 0:
             self.neighbourhood_rows.append(neighbourhood_month(self))
             self.crises_by_neighbourhood[:] = 0.0
+        # counts made by this week's scheduled events (learning, reviews, spread, commissioning) go to next week
+        self.tally.reset()
 
     # --- running ---------------------------------------------------------------------------------------------------------
     def run(self, progress=None) -> None:

@@ -1,7 +1,9 @@
 """Parameters of the place model, as plain dataclasses (ODD 2 state and scales, ODD 5 initialisation).
 
-Named as XLRM: ``scenario`` holds the levers (L) a commissioner chooses, ``uncertainty`` the exogenous
-uncertainties (X), ``relations`` the structural constants of the model itself (R), ``place`` the input data.
+Named as XLRM. The levers (L) come in three parts: ``practice`` (the two ways of frontline working),
+``infrastructure`` (the system around practice, before and after reform) and ``scenario`` (the route from one
+to the other: who starts, who may follow, when each part of infrastructure is reformed). ``uncertainty`` holds
+the exogenous uncertainties (X), ``relations`` the structural constants of the model itself (R), ``place`` the input data.
 Each field carries its admissible range in its metadata, so one validator (:func:`validate`) checks every key
 and names it in a one-line message. ``experiments/config.py`` registers these same classes with Hydra as the
 schema of ``conf/``; ``sim`` itself never imports Hydra.
@@ -72,29 +74,127 @@ class PlaceParams:
 
 
 @dataclass
-class ScenarioParams:
-    """Levers (L): what commissioning and practice choose. Scenarios differ only in these values."""
+class PracticeParams:
+    """A way of frontline working (levers, L): how a provider meets, supports and passes on the people it sees.
 
-    name: str = "silo"
-    description: str = ""
+    Two ways exist: ``practice.usual`` (business as usual: silo practice) and ``practice.new`` (whole-system,
+    Human Learning Systems practice). Each provider works one of them, by whether it has adopted the new way.
+    """
+
     no_wrong_door: bool = False  # any door assesses the whole person, instead of "wrong door, go elsewhere"
-    eligibility_threshold: float = prob(0.45)  # need severity a service requires before it helps
     bespoke_support: bool = False  # whole-person support of need-set length, vs a fixed own-domain episode
     episode_weeks: int = positive(8)  # length of a standardised episode, closed on target
     max_case_weeks: int = positive(40)  # cap on a bespoke case
     referral: str = choice("signpost", "signpost", "warm_handoff")
     relationship_time_share: float = prob(0.0)  # share of staff time spent building provider relationships
-    pooled_budget: bool = False  # one pot, reallocated quarterly to where demand is
-    contract_years: int = positive(2)  # length of a service contract or community grant
-    p_retender_loss: float = prob(0.3)  # chance an incumbent loses a competitive retender
-    community_grant_share: float = prob(0.05)  # share of the budget granted to community organisations
-    rationing_response: float = nonneg(0.5)  # how fast thresholds rise as waiting lists grow (per quarter)
     p_socialisation: float = prob(0.7)  # March's p1: how fast staff are brought into line with the code
     p_code_learning: float = prob(0.5)  # March's p2: how fast the code learns from staff who do better
-    learning_signal: str = choice("targets", "targets", "outcomes")  # what the code learns from
+
+
+@dataclass
+class CommissioningParams:
+    """Infrastructure: how services are bought and who is allowed to work differently."""
+
+    eligibility_threshold: float = prob(0.45)  # need severity a service requires before it helps
+    contract_years: int = positive(2)  # length of a service contract or community grant
+    p_retender_loss: float = prob(0.3)  # chance an incumbent loses a competitive retender
+    permits_new_practice: bool = False  # every provider may adopt the new way (else only scenario.licensed)
+
+
+@dataclass
+class AccountabilityParams:
+    """Infrastructure: what providers are held to account for."""
+
+    learning_signal: str = choice("targets", "targets", "outcomes")  # what providers' codes learn from
+    rationing_response: float = nonneg(0.5)  # how fast thresholds rise as waiting lists grow (per quarter)
+
+
+@dataclass
+class FundingParams:
+    """Infrastructure: how money reaches providers."""
+
+    pooled_budget: bool = False  # one pot, reallocated quarterly to where demand is
+    community_grant_share: float = prob(0.05)  # share of the budget granted to community organisations
+    prevention_cut_response: float = nonneg(1.0)  # how hard grants are cut after an emergency overspend
+
+
+@dataclass
+class StaffDevelopmentParams:
+    """Infrastructure: time and structures for staff to learn."""
+
     learning_cycle_weeks: int = positive(52)  # how often practice is reviewed
     learning_along_ties: bool = False  # partners with better practice teach the code along working ties
-    prevention_cut_response: float = nonneg(1.0)  # how hard grants are cut after an emergency overspend
+
+
+INFRASTRUCTURE_PARTS = ("commissioning", "accountability", "funding", "staff_development")
+
+
+@dataclass
+class InfrastructureParams:
+    """The system around practice, in four parts that can each be reformed in its own year (levers, L)."""
+
+    commissioning: CommissioningParams = field(default_factory=CommissioningParams)
+    accountability: AccountabilityParams = field(default_factory=AccountabilityParams)
+    funding: FundingParams = field(default_factory=FundingParams)
+    staff_development: StaffDevelopmentParams = field(default_factory=StaffDevelopmentParams)
+
+
+def _new_practice() -> PracticeParams:
+    return PracticeParams(no_wrong_door=True, bespoke_support=True, referral="warm_handoff",
+                          relationship_time_share=0.05, p_socialisation=0.2)
+
+
+def _reformed() -> InfrastructureParams:
+    return InfrastructureParams(
+        CommissioningParams(contract_years=7, p_retender_loss=0.0, permits_new_practice=True),
+        AccountabilityParams(learning_signal="outcomes", rationing_response=0.0),
+        FundingParams(pooled_budget=True, community_grant_share=0.10, prevention_cut_response=0.0),
+        StaffDevelopmentParams(learning_cycle_weeks=13, learning_along_ties=True),
+    )
+
+
+@dataclass
+class PracticeWays:
+    """The two ways of frontline working (``conf/practice/``)."""
+
+    usual: PracticeParams = field(default_factory=PracticeParams)
+    new: PracticeParams = field(default_factory=_new_practice)
+
+
+@dataclass
+class InfrastructureStates:
+    """Infrastructure before and after reform (``conf/infrastructure/``)."""
+
+    before: InfrastructureParams = field(default_factory=InfrastructureParams)
+    after: InfrastructureParams = field(default_factory=_reformed)
+
+
+@dataclass
+class ReformYears:
+    """Evaluated year (0 = the first after burn-in) in which each part of infrastructure is reformed; null = never."""
+
+    commissioning: int | None = None
+    accountability: int | None = None
+    funding: int | None = None
+    staff_development: int | None = None
+
+
+@dataclass
+class ScenarioParams:
+    """A route (levers, L): who works the new way from year 0, who may, and when infrastructure is reformed.
+
+    Provider names are service domains (``money``, ``housing``, ...), ``community`` (every community
+    organisation) or ``all``. Until year 0 (the burn-in) every scenario is the same place as it is today.
+    """
+
+    name: str = "silo"
+    description: str = ""
+    first_adopters: list[str] = field(default_factory=list)  # providers working the new way from year 0
+    licensed: list[str] = field(default_factory=list)  # may adopt before commissioning permits everyone
+    protected: list[str] = field(default_factory=list)  # never lost at retender (in-house teams, a protected prototype)
+    shared_vision: float = prob(0.0)  # rise in every tie between providers at year 0 (a place-wide vision)
+    p_leader_adoption: float = prob(0.0)  # quarterly chance a permitted provider adopts without exposure
+    reform: ReformYears = field(default_factory=ReformYears)
 
 
 @dataclass
@@ -113,6 +213,10 @@ class UncertaintyParams:
     p_wrong_door: float = prob(0.3)  # chance a resident picks a service for another domain
     p_staff_turnover: float = prob(0.005)  # weekly chance a provider loses a key member of staff (and of each
     # frontline member of staff leaving, for learning)
+    adoption_threshold: float = positive(0.6)  # exposure (tie strength x visible results of adopting partners)
+    # a provider needs before it adopts the new way (Centola & Macy: above one tie's worth, it needs reinforcement)
+    p_slip_back: float = prob(0.05)  # quarterly chance an adopter returns to the usual way with no infrastructure
+    # reformed (scaled by the share of the four parts not reformed)
     target_alignment: float = prob(0.6)  # share of what-helps dimensions that output targets reward correctly
     p_needs_shift: float = prob(0.05)  # yearly chance each dimension of what helps changes (March's turbulence)
 
@@ -170,6 +274,8 @@ class RelationsParams:
     turnover_tie_loss: float = prob(0.3)  # share of a provider's ties lost when key staff leave
     tie_threshold: float = prob(0.25)  # tie counted as a working relationship (collaboration density)
     org_viability_share: float = prob(0.5)  # an organisation closes if its grant falls below this share
+    results_weight: float = nonneg(1.0)  # how much adopters' visible results (relative good closures) weigh in
+    # the exposure of their partners; 0 = results are not seen
 
 
 @dataclass
@@ -182,6 +288,8 @@ class Params:
     burn_in_years: int = nonneg(1)
     place: PlaceParams = field(default_factory=PlaceParams)
     scenario: ScenarioParams = field(default_factory=ScenarioParams)
+    practice: PracticeWays = field(default_factory=PracticeWays)
+    infrastructure: InfrastructureStates = field(default_factory=InfrastructureStates)
     uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
     relations: RelationsParams = field(default_factory=RelationsParams)
 
@@ -240,12 +348,29 @@ def parse_coupling_links(links: list[str], domains: list[str]) -> list[tuple[int
     return parsed
 
 
+PROVIDER_GROUPS = ("community", "all")  # names for every community organisation, and for every provider
+
+
+def check_provider_names(key: str, names: list[str], domains: list[str]) -> None:
+    """Provider names are service domains, ``community`` or ``all``; raise :class:`ParamError` otherwise."""
+    for i, name in enumerate(names):
+        if name not in domains and name not in PROVIDER_GROUPS:
+            raise ParamError(f"{key}[{i}]", f"unknown provider {name!r} (choose from "
+                                            f"{', '.join([*domains, *PROVIDER_GROUPS])})")
+
+
 def validate(params: Params) -> Params:
     """Check every key's range, then the cross-key rules; raise :class:`ParamError` naming the first bad key."""
     _walk(params, "")
     rel = params.relations
     if len(rel.domains) < 1 or len(set(rel.domains)) != len(rel.domains):
         raise ParamError("relations.domains", "must be a non-empty list of distinct names")
+    for key in ("first_adopters", "licensed", "protected"):
+        check_provider_names(f"scenario.{key}", getattr(params.scenario, key), rel.domains)
+    for part in INFRASTRUCTURE_PARTS:
+        year = getattr(params.scenario.reform, part)
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int) or year < 0):
+            raise ParamError(f"scenario.reform.{part}", f"must be a year >= 0 or null (never), got {year!r}")
     parse_coupling_links(rel.coupling_links, rel.domains)
     if rel.social_degree % 2:
         raise ParamError("relations.social_degree", f"must be even, got {rel.social_degree}")

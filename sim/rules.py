@@ -164,11 +164,12 @@ def update_ties(
     """Weekly tie update between providers: growth with joint work and relationship time, decay always.
 
     ``tie += build_rate * (c + r) * (1 - tie) - decay_rate * tie``, where ``c = w / (w + 5)`` saturates with
-    ``w``, the week's joint case-weeks and warm hand-offs between the pair, and ``r`` is the pair's mean share of
-    staff time given to relationships. With ``build_rate = 0`` ties only decay. Returns a new symmetric array.
+    ``w``, the week's joint case-weeks and warm hand-offs between the pair, and ``r`` is the larger of the pair's
+    shares of staff time given to relationships (one side reaching out builds the relationship, as a prototype's
+    staff do). With ``build_rate = 0`` ties only decay. Returns a new symmetric array.
     """
     contact = joint_work / (joint_work + 5.0)
-    r = 0.5 * (relationship_time[:, None] + relationship_time[None, :])
+    r = np.maximum.outer(relationship_time, relationship_time)
     new = ties + build_rate * (contact + r) * (1.0 - ties) - decay_rate * ties
     np.fill_diagonal(new, 0.0)
     return np.clip(new, 0.0, 1.0)
@@ -195,6 +196,42 @@ def mean_tie_strength(ties: np.ndarray, open_mask: np.ndarray) -> float:
     sub = ties[np.ix_(open_mask, open_mask)]
     n = sub.shape[0]
     return float(sub[np.triu_indices(n, 1)].mean()) if n >= 2 else 0.0
+
+
+# --- 9. Spread of practice ----------------------------------------------------------------------------------------
+def visible_results(good: np.ndarray, closures: np.ndarray, open_mask: np.ndarray, weight: float) -> np.ndarray:
+    """How well each provider's results show to partners: its share of cases closed well, relative to the place.
+
+    The share is smoothed as ``(good + 1) / (closures + 2)`` (no closures reads as 1/2), divided by the mean share
+    of open providers, clipped to [0, 2] and raised to ``weight`` (0: results are not seen, every provider 1).
+    Closed providers show nothing (0).
+    """
+    rate = (good + 1.0) / (closures + 2.0)
+    mean = float(rate[open_mask].mean()) if open_mask.any() else 1.0
+    visible = np.clip(rate / mean, 0.0, 2.0) ** weight
+    return np.where(open_mask, visible, 0.0)
+
+
+def adoption_exposure(ties: np.ndarray, adopted: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """Each provider's exposure to the new way: the sum over adopting partners of tie strength x visible results."""
+    return ties @ (adopted * visible)
+
+
+def threshold_adoption(adopted: np.ndarray, exposure: np.ndarray, threshold: float,
+                       permitted: np.ndarray) -> np.ndarray:
+    """Threshold contagion (Granovetter 1978; Watts 2002): permitted providers adopt at ``exposure >= threshold``.
+
+    A threshold above the strongest single tie needs reinforcement from several adopting partners, which
+    clustered ties supply and long weak ties do not (Centola & Macy 2007). Adopters stay adopters here.
+    """
+    return adopted | (permitted & (exposure >= threshold))
+
+
+def slip_back(adopted: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Each adopter returns to the usual way with probability ``p``; draws nothing when ``p`` is 0 or none adopt."""
+    if p <= 0 or not adopted.any():
+        return adopted.copy()
+    return adopted & ~(rng.random(adopted.size) < p)
 
 
 # --- Wellbeing ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from experiments.config import load_config, model_params
 from sim import PlaceModel
 
 SMALL = ["residents=1500", "years=6", "burn_in_years=1"]
+NO_CYCLES = [f"infrastructure.{state}.staff_development.learning_cycle_weeks=10000" for state in ("before", "after")]
 
 
 def practice_by_year(*overrides: str) -> np.ndarray:
@@ -22,8 +23,10 @@ def runs():
     return {
         "silo": practice_by_year("scenario=silo"),
         "whole": practice_by_year("scenario=whole_system"),
-        "silo_outcomes": practice_by_year("scenario=silo", "scenario.learning_signal=outcomes",
-                                          "scenario.p_socialisation=0.2", "scenario.learning_cycle_weeks=13"),
+        "silo_outcomes": practice_by_year("scenario=silo",
+                                          "infrastructure.before.accountability.learning_signal=outcomes",
+                                          "practice.usual.p_socialisation=0.2",
+                                          "infrastructure.before.staff_development.learning_cycle_weeks=13"),
     }
 
 
@@ -44,7 +47,8 @@ def test_it_is_the_learning_levers_not_the_scenario(runs):
 
 
 def test_learning_along_working_ties_adds_to_what_each_provider_learns(runs):
-    alone = practice_by_year("scenario=whole_system", "scenario.learning_along_ties=false")
+    alone = practice_by_year("scenario=whole_system",
+                             "infrastructure.after.staff_development.learning_along_ties=false")
     assert runs["whole"][-1] > alone[-1] + 0.05
     without_ties = practice_by_year("scenario=whole_system", "uncertainty.relationship_build_rate=0",
                                     "relations.initial_tie_strength=0")
@@ -53,5 +57,5 @@ def test_learning_along_working_ties_adds_to_what_each_provider_learns(runs):
 
 def test_no_learning_without_cycles_within_the_horizon():
     """A learning cycle longer than the run: knowledge stays where it started."""
-    practice = practice_by_year("scenario=whole_system", "scenario.learning_cycle_weeks=10000")
+    practice = practice_by_year("scenario=whole_system", *NO_CYCLES)
     assert np.ptp(practice) == 0.0

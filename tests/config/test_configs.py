@@ -71,9 +71,15 @@ BAD = [
     (["years=0"], "years"),
     (["place=nowhere"], "place"),
     (["scenario=nope"], "scenario"),
-    (["scenario.referral=fax"], "scenario.referral"),
+    (["practice.new.referral=fax"], "practice.new.referral"),
     (["compare.scenarios=[silo,nope]"], "compare.scenarios"),
     (["relations.social_degree=7"], "relations.social_degree"),
+    (["scenario.first_adopters=[mony]"], "scenario.first_adopters[0]"),
+    (["scenario.licensed=[all,comunity]"], "scenario.licensed[1]"),
+    (["scenario.reform.funding=-1"], "scenario.reform.funding"),
+    (["scenario.reform.funding=soon"], "scenario.reform.funding"),
+    (["uncertainty.p_slip_back=2"], "uncertainty.p_slip_back"),
+    (["infrastructure.after.funding.pooled=true"], "infrastructure.after.funding.pooled"),
 ]
 
 

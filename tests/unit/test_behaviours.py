@@ -57,5 +57,6 @@ def test_without_ties_there_is_no_interconnection_or_collaborative_leadership():
 
 
 def test_collective_learning_needs_learning_cycles():
-    still = run("scenario=whole_system", "scenario.learning_cycle_weeks=10000").summary()
+    still = run("scenario=whole_system", *(f"infrastructure.{state}.staff_development.learning_cycle_weeks=10000"
+                                           for state in ("before", "after"))).summary()
     assert still["behaviour_collective_learning"] == 0.0  # codes start neutral and never learn

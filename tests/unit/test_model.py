@@ -117,7 +117,7 @@ def test_resident_agents_change_nothing_in_the_dynamics(small_params):
 # --- mechanisms switched off --------------------------------------------------------------------------------
 def test_signposting_scenario_has_no_warm_handoffs(small_params):
     """referral: signpost -> every referral is a signpost; whole-system otherwise hands some off warmly."""
-    signpost = _run(small_params(scenario="whole_system", scenario__referral="signpost")).timeseries()
+    signpost = _run(small_params(scenario="whole_system", practice__new__referral="signpost")).timeseries()
     assert signpost["warm_handoffs"].sum() == 0
     assert signpost["signposts"].sum() > 0
     warm = _run(small_params(scenario="whole_system")).timeseries()

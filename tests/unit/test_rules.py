@@ -198,11 +198,17 @@ def test_update_ties_without_building_is_pure_decay():
 
 
 def test_update_ties_growth_hand_value():
-    """tie 0, w = 5 joint case-weeks (c = 5/10 = 0.5), relationship time 0.1 and 0.3 (r = 0.2), build 0.5:
-    tie = 0.5 * (0.5 + 0.2) * (1 - 0) = 0.35; diagonal stays 0; result within [0, 1]."""
+    """tie 0, w = 5 joint case-weeks (c = 5/10 = 0.5), relationship time 0.1 and 0.3 (r = the larger, 0.3),
+    build 0.5: tie = 0.5 * (0.5 + 0.3) * (1 - 0) = 0.4; diagonal stays 0; result within [0, 1]."""
     joint = np.array([[0.0, 5.0], [5.0, 0.0]])
     new = rules.update_ties(np.zeros((2, 2)), joint, np.array([0.1, 0.3]), 0.5, 0.01)
-    np.testing.assert_allclose(new, [[0.0, 0.35], [0.35, 0.0]], rtol=1e-12)
+    np.testing.assert_allclose(new, [[0.0, 0.4], [0.4, 0.0]], rtol=1e-12)
+
+
+def test_one_side_giving_time_builds_the_tie():
+    """A prototype's staff reaching out: relationship time on one side only still grows the tie (r = 0.05)."""
+    new = rules.update_ties(np.zeros((2, 2)), np.zeros((2, 2)), np.array([0.05, 0.0]), 0.5, 0.0)
+    np.testing.assert_allclose(new, [[0.0, 0.025], [0.025, 0.0]], rtol=1e-12)
     saturated = rules.update_ties(np.full((2, 2), 0.99), np.full((2, 2), 1e6), np.ones(2), 50.0, 0.0)
     assert saturated.max() <= 1.0 and saturated.min() >= 0.0
 
