@@ -14,7 +14,8 @@ from scipy import stats  # noqa: E402
 
 from sim.rules import FAILURE_KINDS  # noqa: E402
 
-COLOURS = {"silo": "#c0392b", "whole_system": "#2471a3"}
+COLOURS = {"silo": "#c0392b", "whole_system": "#2471a3", "prototype": "#239b56", "whole_place": "#b9770e",
+           "behaviours_without_infrastructure": "#7d3c98"}  # display colours; any other scenario uses PALETTE
 PALETTE = ["#c0392b", "#2471a3", "#239b56", "#b9770e", "#7d3c98", "#5d6d7e"]
 
 
@@ -142,11 +143,17 @@ def compare_figures(monthly_runs: pd.DataFrame, scenarios: list[str], confidence
     return written
 
 
+SHARES = {"adoption", "infrastructure_reformed", "failure_demand_share", "collaboration_density",
+          "emergency_share_of_spend"}  # bands of a share are clipped to [0, 1]
+
+
 def _band_panel(ax, monthly_runs, scenarios, column, label, confidence) -> None:
     for i, scenario in enumerate(scenarios):
         sub = monthly_runs[monthly_runs["scenario"] == scenario]
         table = sub.pivot(index="seed", columns="t_years", values=column)
         mean, low, high = mean_and_band(table.to_numpy(dtype=float), confidence)
+        if column in SHARES:
+            low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
         colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
         ax.plot(table.columns, mean, color=colour, label=scenario)
         ax.fill_between(table.columns, low, high, color=colour, alpha=0.25, linewidth=0)
@@ -198,3 +205,48 @@ def behaviours_radar(runs: pd.DataFrame, scenarios: list[str], folder: Path) -> 
     fig.savefig(folder / "system_behaviours.png", dpi=110)
     plt.close(fig)
     return "system_behaviours.png"
+
+
+ROUTE_PANELS = [
+    ("adoption", "Providers working the new way (share)"),
+    ("infrastructure_reformed", "Infrastructure reformed (share of 4 parts)"),
+    ("practice_knowledge", "Providers' practice knowledge (0.5 = chance)"),
+    ("mean_tie_strength", "Mean tie strength between providers"),
+]
+
+
+def route_figure(monthly_runs: pd.DataFrame, scenarios: list[str], baseline: str, confidence: float,
+                 folder: Path) -> str:
+    """How each route unfolds: adoption, infrastructure, learning and ties, and wellbeing against the baseline."""
+    fig, axes = plt.subplots(2, 3, figsize=(16, 8), constrained_layout=True)
+    for ax, (column, label) in zip(axes.flat, ROUTE_PANELS, strict=False):
+        _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
+    for ax, (column, label) in zip(axes.flat[4:], [("mean_wellbeing", "Mean wellbeing"),
+                                                     ("waiting", "Residents on waiting lists")], strict=True):
+        _difference_panel(ax, monthly_runs, scenarios, baseline, column, f"{label}: difference from {baseline}",
+                          confidence)
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(f"Routes into whole-system working: mean and {confidence:.0%} confidence band over seeds")
+    fig.savefig(folder / "routes.png", dpi=110)
+    plt.close(fig)
+    return "routes.png"
+
+
+def _difference_panel(ax, monthly_runs, scenarios, baseline, column, label, confidence) -> None:
+    base = monthly_runs[monthly_runs["scenario"] == baseline].pivot(index="replicate", columns="t_years",
+                                                                     values=column)
+    for i, scenario in enumerate(scenarios):
+        if scenario == baseline:
+            continue
+        sub = monthly_runs[monthly_runs["scenario"] == scenario].pivot(index="replicate", columns="t_years",
+                                                                        values=column)
+        diff = (sub - base).to_numpy(dtype=float)
+        mean, low, high = mean_and_band(diff, confidence)
+        colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
+        ax.plot(sub.columns, mean, color=colour, label=scenario)
+        ax.fill_between(sub.columns, low, high, color=colour, alpha=0.2, linewidth=0)
+    ax.axhline(0.0, color="k", linewidth=0.8)
+    ax.set_title(label, fontsize=10)
+    ax.set_xlabel("years since burn-in ended")
+    ax.grid(alpha=0.3)
+    _shade_burn_in(ax)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .plots import behaviours_radar, compare_figures, outcome_figure
+from .plots import behaviours_radar, compare_figures, outcome_figure, route_figure
 
 # outcome -> (plain label, which direction is better, format)
 OUTCOME_INFO = {
@@ -35,9 +35,9 @@ LEAVES_OUT = [
     "Money is a single budget line per provider for the modelled casework; housing stock, benefits, health "
     "treatment and the wider economy are outside the model.",
     "Residents do not move in or out, age or die; the population is fixed for the whole run.",
-    "Providers learn what helps (March 1991), but the spread of a new way of working between providers, the "
-    "infrastructure that sustains it, and entry points (a prototype that spreads, whole-place reform) are not "
-    "yet modelled: each scenario's practice is set from the start.",
+    "Providers are whole organisations that work either the usual way or the new way; a mix of practice within "
+    "one provider, and the people who lead change, are not modelled. Infrastructure is reformed by the "
+    "scenario's timetable, not by a commissioner who decides to reform.",
     "Community organisations are one per neighbourhood cluster; they close but new ones do not open.",
     "Trust is per resident and provider type; staff, managers and politicians are not modelled as people.",
     "Numbers are calibrated to plausible bands (MODEL.md section 7), not fitted to any place's data: read "
@@ -72,6 +72,64 @@ def yearly_differences(months: pd.DataFrame, scenario: str, baseline: str, colum
     return pd.DataFrame({"mean": diff.mean(), "low": diff.quantile(0.1), "high": diff.quantile(0.9)})
 
 
+def overtaking(months: pd.DataFrame, scenario: str, baseline: str, column: str, better: str) -> dict:
+    """When ``scenario`` overtakes ``baseline`` on ``column`` for good, and how deep it dips first.
+
+    ``overtake``: the first evaluated year from which the mean paired difference is better every year to the
+    end (None if never). ``dip``: the worst yearly difference before that (None if it never falls behind).
+    """
+    yearly = yearly_differences(months, scenario, baseline, column)["mean"]
+    gains = yearly if better == "higher" else -yearly
+    overtake = next((int(y) for y in gains.index if (gains.loc[y:] > 0).all()), None)
+    before = gains if overtake is None else gains.loc[: overtake - 1]
+    behind = before[before < 0]
+    dip = None if behind.empty else (int(behind.idxmin()), float(yearly.loc[behind.idxmin()]))
+    return {"overtake": overtake, "dip": dip, "yearly": yearly}
+
+
+def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, confidence: float,
+                  folder: Path) -> list[str]:
+    """Adoption, learning and time to overtake the baseline, per route."""
+    figure = route_figure(months, scenarios, baseline, confidence, folder)
+    ev = months[months["t_years"] > 0].assign(year=lambda f: np.ceil(f["t_years"]).astype(int))
+    per = ev.groupby(["scenario", "replicate", "year"])[["adoption", "practice_knowledge"]].mean()
+    last = int(ev["year"].max())
+    marks = sorted({1, min(3, last), min(5, last), last})
+    lines = ["## Routes: spread of practice, learning and time to overtake", "",
+             "Every scenario is the same place until the burn-in ends; then each route starts. Adoption is the "
+             "share of open providers working the new way (mean over the year and seeds); a route *takes hold* in "
+             "a seed when at least half the providers work the new way in the last year. *Overtakes* is the first "
+             f"evaluated year from which the mean paired difference from {baseline} is better every year to the "
+             "end; *dip* is the worst year before that, if the route falls behind first.", "",
+             "| route | " + " | ".join(f"adoption, year {y}" for y in marks)
+             + " | took hold (seeds) | practice knowledge, last year | wellbeing: overtakes | wellbeing: dip "
+               "| crises: overtakes | waiting: overtakes |",
+             "|---|" + "---|" * (len(marks) + 6)]
+    for scenario in scenarios:
+        adoption = per.loc[scenario, "adoption"].unstack("year")
+        cells = [f"{adoption[y].mean():.2f}" for y in marks]
+        held = int((adoption[last] >= 0.5).sum())
+        cells.append(f"{held} of {len(adoption)}")
+        cells.append(f"{per.loc[scenario, 'practice_knowledge'].unstack('year')[last].mean():.3f}")
+        if scenario == baseline:
+            cells += ["-"] * 4
+        else:
+            wb = overtaking(months, scenario, baseline, "mean_wellbeing", "higher")
+            cells.append("never" if wb["overtake"] is None else f"year {wb['overtake']}")
+            cells.append("none" if wb["dip"] is None else f"{wb['dip'][1]:+.5f} in year {wb['dip'][0]}")
+            for column in ("crises", "waiting"):
+                ahead = overtaking(months, scenario, baseline, column, "lower")["overtake"]
+                cells.append("never" if ahead is None else f"year {ahead}")
+        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    lines += ["", f"![Routes over time]({figure})", "",
+              "Reading the dip: gains in wellbeing start as soon as a provider works the new way, because bespoke "
+              "support helps the people it reaches at once; the costs of the change show first in *waiting* (no "
+              "one is refused, so demand queues, and staff give time to relationships) and in the years before "
+              "ties and learning pay back. Where a route never falls behind on wellbeing, its dip is in the "
+              "waiting column.", ""]
+    return lines
+
+
 def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame, differences: pd.DataFrame,
                  months: pd.DataFrame, versions: dict, wall: float, workers: int) -> None:
     settings = config.compare
@@ -84,7 +142,9 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
     lever_rows = {}
     for scenario in scenarios:
         _, cfg = load_config([f"scenario={scenario}"])
-        lever_rows[scenario] = asdict(cfg.scenario)
+        row = asdict(cfg.scenario)
+        row.update({f"reform.{part}": year for part, year in row.pop("reform").items()})
+        lever_rows[scenario] = row
     ci = f"{settings.confidence:.0%}"
     lines = [f"# {settings.title}", ""]
     lines += [
@@ -107,6 +167,10 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
         values = [str(lever_rows[s][name]) for s in scenarios]
         mark = "" if len(set(values)) == 1 else " **"
         lines.append(f"| {name}{mark} | " + " | ".join(values) + " |")
+    lines += ["", "Each scenario is a route between two ways of frontline working (`conf/practice/`: "
+              "the usual way and the new way) and two states of infrastructure (`conf/infrastructure/`: before "
+              "and after reform); both are the same for every scenario and listed in `config.yaml`. "
+              "Years are evaluated years (0 = the end of the burn-in); `null` = never.", ""]
     lines += ["", "Uncertainties (the same for every scenario): " + ", ".join(
         f"`{k}={v}`" for k, v in asdict(config.uncertainty).items()) + ".", ""]
 
@@ -146,6 +210,8 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
             lines += [f"Wellbeing difference year by year ({scenario} - {settings.baseline}, mean over seeds): "
                       f"{steps}. Benefits of relationship-based working build as trust and ties grow; an "
                       f"evaluation that stops early sees only the first years.", ""]
+
+    lines += route_section(months, scenarios, settings.baseline, settings.confidence, folder)
 
     from sim.behaviours import BEHAVIOURS
 

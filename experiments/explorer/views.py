@@ -58,6 +58,7 @@ def indicator_series(model: ExplorerModel) -> dict[str, np.ndarray]:
         "spend_prevention": col("spend_support") + col("spend_community"),
         "spend_emergency": col("spend_emergency"),
         "mean_resident_trust": col("mean_resident_trust"),
+        "adoption": col("adoption"),
     }
 
 
@@ -67,7 +68,8 @@ def provider_graph(model: ExplorerModel) -> nx.Graph:
     for i in range(model.n_providers):
         is_service = i < model.n_services
         name = model.domains[i] if is_service else f"org {i - model.n_services + 1}"
-        graph.add_node(i, name=name, service=is_service, open=bool(model.provider_open[i]))
+        graph.add_node(i, name=name, service=is_service, open=bool(model.provider_open[i]),
+                       adopted=bool(model.adopted[i]))
     rows, cols = np.nonzero(np.triu(model.ties, 1) >= MIN_TIE_DRAWN)
     for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
         graph.add_edge(a, b, weight=float(model.ties[a, b]))
@@ -120,16 +122,20 @@ def network_figure(model: ExplorerModel) -> Figure:
     if edges:
         nx.draw_networkx_edges(graph, position, ax=ax, edgelist=[(a, b) for a, b, _ in edges],
                                width=[0.5 + 6.0 * w for _, _, w in edges], edge_color="#555555", alpha=0.6)
-    open_colour = {True: "#2b6cb0", False: "#bbbbbb"}
+    def colour(n: int) -> str:  # orange: works the new way; blue: the usual way; grey: closed
+        node = graph.nodes[n]
+        return "#bbbbbb" if not node["open"] else ("#dd6b20" if node["adopted"] else "#2b6cb0")
+
     nx.draw_networkx_nodes(graph, position, ax=ax, nodelist=services, node_shape="s", node_size=420,
-                           node_color=[open_colour[graph.nodes[n]["open"]] for n in services])
+                           node_color=[colour(n) for n in services])
     if orgs:
         nx.draw_networkx_nodes(graph, position, ax=ax, nodelist=orgs, node_shape="o", node_size=160,
-                               node_color=["#38a169" if graph.nodes[n]["open"] else "#bbbbbb" for n in orgs])
+                               node_color=[colour(n) for n in orgs])
     nx.draw_networkx_labels(graph, position, ax=ax, labels={n: graph.nodes[n]["name"] for n in services},
                             font_size=7)
     density = model.weekly[model.steps - 1, COLUMN["collaboration_density"]] if model.steps else float("nan")
-    ax.set_title(f"Provider ties (squares: services; circles: community orgs; grey: closed)\n"
+    ax.set_title(f"Provider ties (squares: services; circles: community orgs; orange: works the new way; "
+                 f"grey: closed)\n"
                  f"line width = tie strength · working-tie density {density:.2f} · {_title(model)}", fontsize=8)
     ax.set_axis_off()
     return fig
@@ -149,7 +155,8 @@ def plots_figure(model: ExplorerModel) -> Figure:
         ("Crises per week", [("crises", "crises", "#c53030")]),
         ("Spend per week (GBP)", [("spend_prevention", "support + community", "#2b6cb0"),
                                   ("spend_emergency", "emergency", "#c53030")]),
-        ("Mean resident trust", [("mean_resident_trust", "trust", "#6b46c1")]),
+        ("Trust; new way (0-1)", [("mean_resident_trust", "residents' trust", "#6b46c1"),
+                                  ("adoption", "providers working the new way", "#dd6b20")]),
     ]
     for ax, (title, lines) in zip(axes, panels, strict=False):
         for key, label, colour in lines:
