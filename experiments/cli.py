@@ -35,6 +35,7 @@ def help_requested(argv: list[str], doc: str | None, groups: tuple[str, ...] = G
 def print_help(doc: str | None, groups: tuple[str, ...] = GROUPS) -> None:
     print((doc or "").strip())
     print("\nConfig groups (choose with group=option):")
+    width = max(map(len, groups), default=0) + 1
     for group in groups:
-        print(f"  {group:<12} {', '.join(options(group))}")
+        print(f"  {group:<{width}}{', '.join(options(group))}")
     print("\nOverride any key with key=value, e.g. uncertainty.need_coupling=0 residents=20000")
