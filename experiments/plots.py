@@ -147,16 +147,26 @@ SHARES = {"adoption", "infrastructure_reformed", "failure_demand_share", "collab
           "emergency_share_of_spend"}  # bands of a share are clipped to [0, 1]
 
 
-def _band_panel(ax, monthly_runs, scenarios, column, label, confidence) -> None:
-    for i, scenario in enumerate(scenarios):
+def _band_panel(ax, monthly_runs, scenarios, column, label, confidence, baseline: str | None = None) -> None:
+    """Mean and band over seeds per scenario; with ``baseline``, of the paired difference from it."""
+
+    def table(scenario: str) -> pd.DataFrame:
         sub = monthly_runs[monthly_runs["scenario"] == scenario]
-        table = sub.pivot(index="seed", columns="t_years", values=column)
-        mean, low, high = mean_and_band(table.to_numpy(dtype=float), confidence)
-        if column in SHARES:
+        return sub.pivot(index="seed", columns="t_years", values=column)
+
+    base = table(baseline) if baseline is not None else 0.0
+    for i, scenario in enumerate(scenarios):
+        if scenario == baseline:
+            continue
+        values = table(scenario) - base
+        mean, low, high = mean_and_band(values.to_numpy(dtype=float), confidence)
+        if column in SHARES and baseline is None:
             low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
         colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
-        ax.plot(table.columns, mean, color=colour, label=scenario)
-        ax.fill_between(table.columns, low, high, color=colour, alpha=0.25, linewidth=0)
+        ax.plot(values.columns, mean, color=colour, label=scenario)
+        ax.fill_between(values.columns, low, high, color=colour, alpha=0.25, linewidth=0)
+    if baseline is not None:
+        ax.axhline(0.0, color="k", linewidth=0.8)
     ax.set_title(label, fontsize=10)
     ax.set_xlabel("years since burn-in ended")
     ax.grid(alpha=0.3)
@@ -223,30 +233,10 @@ def route_figure(monthly_runs: pd.DataFrame, scenarios: list[str], baseline: str
         _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
     for ax, (column, label) in zip(axes.flat[4:], [("mean_wellbeing", "Mean wellbeing"),
                                                      ("waiting", "Residents on waiting lists")], strict=True):
-        _difference_panel(ax, monthly_runs, scenarios, baseline, column, f"{label}: difference from {baseline}",
-                          confidence)
+        _band_panel(ax, monthly_runs, scenarios, column, f"{label}: difference from {baseline}", confidence,
+                    baseline=baseline)
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(f"Routes into whole-system working: mean and {confidence:.0%} confidence band over seeds")
     fig.savefig(folder / "routes.png", dpi=110)
     plt.close(fig)
     return "routes.png"
-
-
-def _difference_panel(ax, monthly_runs, scenarios, baseline, column, label, confidence) -> None:
-    base = monthly_runs[monthly_runs["scenario"] == baseline].pivot(index="replicate", columns="t_years",
-                                                                     values=column)
-    for i, scenario in enumerate(scenarios):
-        if scenario == baseline:
-            continue
-        sub = monthly_runs[monthly_runs["scenario"] == scenario].pivot(index="replicate", columns="t_years",
-                                                                        values=column)
-        diff = (sub - base).to_numpy(dtype=float)
-        mean, low, high = mean_and_band(diff, confidence)
-        colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
-        ax.plot(sub.columns, mean, color=colour, label=scenario)
-        ax.fill_between(sub.columns, low, high, color=colour, alpha=0.2, linewidth=0)
-    ax.axhline(0.0, color="k", linewidth=0.8)
-    ax.set_title(label, fontsize=10)
-    ax.set_xlabel("years since burn-in ended")
-    ax.grid(alpha=0.3)
-    _shade_burn_in(ax)

@@ -64,9 +64,14 @@ def reading(outcome: str, diff: float, low: float, high: float) -> str:
     return "better" if improves else "worse"
 
 
+def evaluated_months(months: pd.DataFrame) -> pd.DataFrame:
+    """Months after the burn-in, with their evaluated year (1 = the first year after the burn-in)."""
+    return months[months["t_years"] > 0].assign(year=lambda f: np.ceil(f["t_years"]).astype(int))
+
+
 def yearly_differences(months: pd.DataFrame, scenario: str, baseline: str, column: str) -> pd.DataFrame:
     """Per evaluated year: mean of ``column`` in scenario minus baseline, paired by replicate."""
-    ev = months[months["t_years"] > 0].assign(year=lambda f: np.ceil(f["t_years"]).astype(int))
+    ev = evaluated_months(months)
     per = ev.groupby(["scenario", "replicate", "year"])[column].mean().unstack("scenario")
     diff = (per[scenario] - per[baseline]).groupby("year")
     return pd.DataFrame({"mean": diff.mean(), "low": diff.quantile(0.1), "high": diff.quantile(0.9)})
@@ -84,14 +89,14 @@ def overtaking(months: pd.DataFrame, scenario: str, baseline: str, column: str, 
     before = gains if overtake is None else gains.loc[: overtake - 1]
     behind = before[before < 0]
     dip = None if behind.empty else (int(behind.idxmin()), float(yearly.loc[behind.idxmin()]))
-    return {"overtake": overtake, "dip": dip, "yearly": yearly}
+    return {"overtake": overtake, "dip": dip}
 
 
 def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, confidence: float,
                   folder: Path) -> list[str]:
     """Adoption, learning and time to overtake the baseline, per route."""
     figure = route_figure(months, scenarios, baseline, confidence, folder)
-    ev = months[months["t_years"] > 0].assign(year=lambda f: np.ceil(f["t_years"]).astype(int))
+    ev = evaluated_months(months)
     per = ev.groupby(["scenario", "replicate", "year"])[["adoption", "practice_knowledge"]].mean()
     last = int(ev["year"].max())
     marks = sorted({1, min(3, last), min(5, last), last})

@@ -57,6 +57,7 @@ class Provider(mesa.Agent):
         super().__init__(model)
         self.index = index
         self.name = name
+        self.contract_years_left = 0  # its contract or grant, let by the commissioner in its first year
 
     @property
     def caseload(self) -> int:
@@ -86,7 +87,6 @@ class Service(Provider):
     def __init__(self, model: PlaceModel, index: int, domain: str) -> None:
         super().__init__(model, index, f"{domain} service")
         self.domain = domain
-        self.contract_years_left = 0  # let by the commissioner in its first year
 
     @property
     def eligibility_threshold(self) -> float:
@@ -99,7 +99,6 @@ class CommunityOrganisation(Provider):
     def __init__(self, model: PlaceModel, index: int, cluster: int) -> None:
         super().__init__(model, index, f"community organisation {cluster + 1}")
         self.cluster = cluster
-        self.contract_years_left = 0  # its grant, let by the commissioner in its first year
         self.initial_grant = 0.0
 
 
@@ -167,6 +166,7 @@ class Commissioner(mesa.Agent):
             provider.contract_years_left -= 1
             if provider.contract_years_left <= 0:
                 provider.contract_years_left = terms.contract_years
+                # every expiring contract draws, protected or not, so protection moves no one else's draw
                 if m.rng.random() < terms.p_retender_loss and not protected[provider.index]:
                     lost.append(provider.index)
         if lost:

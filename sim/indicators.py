@@ -99,7 +99,7 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         "practice_knowledge": float(model.knowledge[open_mask].mean()),
         "code_knowledge": float(learning.knowledge(model.code, model._reality_rows())[open_mask].mean()),
         "adoption": float(model.adopted[open_mask].mean()) if open_mask.any() else 0.0,
-        "infrastructure_reformed": sum(model.reformed.values()) / len(model.reformed),
+        "infrastructure_reformed": model.reformed_share(),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),
                      *(model.behaviour_scores[k] for k in BEHAVIOURS)], dtype=float)

@@ -27,7 +27,7 @@ from .indicators import (
     summarise,
 )
 from .network import neighbourhood_small_world
-from .params import INFRASTRUCTURE_PARTS, PROVIDER_GROUPS, Params, parse_coupling_links, validate
+from .params import ALL, COMMUNITY, INFRASTRUCTURE_PARTS, Params, parse_coupling_links, validate
 from .place import allocate_residents, build_place
 
 WEEKS_PER_YEAR = 52
@@ -584,8 +584,7 @@ class PlaceModel(Model):
             exposure = rules.adoption_exposure(self.ties, before, visible)
             permitted = self.permitted() & open_
             adopted = rules.threshold_adoption(before, exposure, world.adoption_threshold, permitted)
-            missing = 1.0 - sum(self.reformed.values()) / len(self.reformed)
-            kept = rules.slip_back(before, world.p_slip_back * missing, self.rng)
+            kept = rules.slip_back(before, world.p_slip_back * (1.0 - self.reformed_share()), self.rng)
             adopted = np.where(before, kept, adopted)
             if route.p_leader_adoption > 0:
                 leads = permitted & ~adopted & ~before & (self.rng.random(self.n_providers) < route.p_leader_adoption)
@@ -596,6 +595,10 @@ class PlaceModel(Model):
             self.set_practice()
         self.closures_quarter[:] = 0.0
         self.good_closures_quarter[:] = 0.0
+
+    def reformed_share(self) -> float:
+        """Share of the four parts of infrastructure reformed so far."""
+        return sum(self.reformed.values()) / len(self.reformed)
 
     def permitted(self) -> np.ndarray:
         """Providers that may work the new way: all once commissioning permits it, else the licensed ones."""
@@ -612,7 +615,7 @@ class PlaceModel(Model):
 
         self.no_wrong_door = pick("no_wrong_door").astype(bool)
         self.bespoke = pick("bespoke_support").astype(bool)
-        self.warm_handoff = np.where(self.adopted, new.referral == "warm_handoff", usual.referral == "warm_handoff")
+        self.warm_handoff = pick("referral") == "warm_handoff"
         self.episode_weeks = pick("episode_weeks")
         self.max_case_weeks = pick("max_case_weeks")
         self.relationship_time = pick("relationship_time_share").astype(float)
@@ -656,11 +659,10 @@ class PlaceModel(Model):
     def provider_mask(self, names: list[str]) -> np.ndarray:
         """Providers named by service domain, ``community`` (every organisation) or ``all``."""
         mask = np.zeros(self.n_providers, dtype=bool)
-        all_, community = PROVIDER_GROUPS[1], PROVIDER_GROUPS[0]
         for name in names:
-            if name == all_:
+            if name == ALL:
                 mask[:] = True
-            elif name == community:
+            elif name == COMMUNITY:
                 mask[self.n_services:] = True
             else:
                 mask[self.domains.index(name)] = True

@@ -348,7 +348,8 @@ def parse_coupling_links(links: list[str], domains: list[str]) -> list[tuple[int
     return parsed
 
 
-PROVIDER_GROUPS = ("community", "all")  # names for every community organisation, and for every provider
+COMMUNITY, ALL = "community", "all"  # names for every community organisation, and for every provider
+PROVIDER_GROUPS = (COMMUNITY, ALL)
 
 
 def check_provider_names(key: str, names: list[str], domains: list[str]) -> None:
