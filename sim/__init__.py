@@ -3,5 +3,5 @@
 from .model import PlaceModel
 from .params import ParamError, Params, validate
 
-__all__ = ["PlaceModel", "Params", "ParamError", "validate"]
+__all__ = ["ParamError", "Params", "PlaceModel", "validate"]
 __version__ = "0.1.0"

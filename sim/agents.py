@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from . import rules
+from .route import provider_mask
+from .rules import money, needs
 
 if TYPE_CHECKING:
     from .model import PlaceModel
@@ -37,7 +38,7 @@ class Resident(mesa.Agent):
     @property
     def wellbeing(self) -> float:
         row = self.row
-        return float(rules.wellbeing(self.model.need[row : row + 1], self.model.connection[row : row + 1])[0])
+        return float(needs.wellbeing(self.model.need[row : row + 1], self.model.connection[row : row + 1])[0])
 
     @property
     def trust(self) -> np.ndarray:
@@ -78,7 +79,7 @@ class Provider(mesa.Agent):
     @property
     def adopted(self) -> bool:
         """Works the new (whole-system) way rather than the usual way."""
-        return bool(self.model.adopted[self.index])
+        return bool(self.model.practice.adopted[self.index])
 
 
 class Service(Provider):
@@ -103,7 +104,10 @@ class CommunityOrganisation(Provider):
 
 
 class Commissioner(mesa.Agent):
-    """Sets budgets, lets and retenders contracts, grants community organisations, rations (ODD 7: commissioning)."""
+    """Sets budgets, lets and retenders contracts, grants community organisations, rations (ODD 7.10).
+
+    Its levers are the infrastructure in force (``model.route``: commissioning, accountability, funding).
+    """
 
     def __init__(self, model: PlaceModel) -> None:
         super().__init__(model)
@@ -113,17 +117,18 @@ class Commissioner(mesa.Agent):
     def review_quarter(self) -> None:
         """Quarterly: silo rationing of thresholds to waiting lists; a pooled budget follows demand."""
         m = self.model
+        route = m.route
         s = m.n_services
         waiting = np.bincount(m.wait_provider[m.wait_provider >= 0], minlength=m.n_providers)[:s]
-        m.threshold[:s] = rules.ration_thresholds(
-            m.threshold[:s], m.commissioning.eligibility_threshold, waiting.astype(float), m.capacity[:s],
-            m.accountability.rationing_response,
+        m.threshold[:s] = money.ration_thresholds(
+            m.threshold[:s], route.commissioning.eligibility_threshold, waiting.astype(float), m.capacity[:s],
+            route.accountability.rationing_response,
         )
-        if m.funding.pooled_budget:  # one pot for every open provider, following the cost of this quarter's demand
+        if route.funding.pooled_budget:  # one pot for every open provider, following the cost of this quarter's demand
             group = np.flatnonzero(m.provider_open)
             demand = (m.arrivals_quarter[group] + 1.0) * m.unit_cost[group]
-            m.budget_remaining[group] = rules.split_budget(float(m.budget_remaining[group].sum()), demand)
-            m.budget_year[group] = rules.split_budget(float(m.budget_year[group].sum()), demand)
+            m.budget_remaining[group] = money.split_budget(float(m.budget_remaining[group].sum()), demand)
+            m.budget_year[group] = money.split_budget(float(m.budget_year[group].sum()), demand)
             m.set_capacity()
         m.arrivals_quarter[:] = 0.0
 
@@ -134,51 +139,55 @@ class Commissioner(mesa.Agent):
         world = m.params.uncertainty
         s = m.n_services
         m.enact_route(self.year - m.params.burn_in_years)
+        route = m.route
         if self.year == 0:
             for provider in (*m.services, *m.orgs):
-                provider.contract_years_left = m.commissioning.contract_years
+                provider.contract_years_left = route.commissioning.contract_years
         else:
             overspend = max(0.0, -float(m.budget_remaining[:s].sum())) / max(m.budget_year_total, 1.0)
-            self.prevention_factor = rules.prevention_after_overspend(
-                self.prevention_factor, overspend, m.funding.prevention_cut_response
+            self.prevention_factor = money.prevention_after_overspend(
+                self.prevention_factor, overspend, route.funding.prevention_cut_response
             )
-            self._retender()
-        total = world.budget_per_resident * m.n_residents * (1.0 + world.budget_change_per_year) ** self.year
-        grants = m.funding.community_grant_share * total * self.prevention_factor
+            self.retender()
+        total = money.annual_budget(world.budget_per_resident, m.n_residents, world.budget_change_per_year, self.year)
+        grants = route.funding.community_grant_share * total * self.prevention_factor
         m.budget_year_total = total - grants  # to the services; unspent grants are not moved to them
         # every commissioner sets next year's service budgets by this year's demand (arrivals at each service)
         weights = m.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
         m.arrivals_year[:] = 0.0
-        m.budget_year[:s] = rules.split_budget(m.budget_year_total, weights)
+        m.budget_year[:s] = money.split_budget(m.budget_year_total, weights)
         m.budget_remaining[:s] = m.budget_year[:s]
-        self._grant(grants)
+        self.grant(grants)
         m.weeks_left_in_year = 52
         m.set_capacity()
         self.year += 1
 
-    def _retender(self) -> None:
+    def retender(self) -> None:
+        """Contracts and grants ending now are re-let on the commissioning terms in force; an incumbent that loses
+        is replaced by a newcomer with no relationships (``PlaceModel.change_provider``)."""
         m = self.model
-        terms = m.commissioning  # contracts ending now are re-let on the terms in force
-        protected = m.provider_mask(m.params.scenario.protected)
-        lost = []
-        # a re-let contract or grant that the incumbent loses goes to a newcomer with no relationships
+        terms = m.route.commissioning
+        protected = provider_mask(m.params.scenario.protected, m.domains, m.n_providers)
+        due = []
         for provider in (*m.services, *(org for org in m.orgs if org.is_open)):
             provider.contract_years_left -= 1
             if provider.contract_years_left <= 0:
                 provider.contract_years_left = terms.contract_years
-                # every expiring contract draws, protected or not, so protection moves no one else's draw
-                if m.rng.random() < terms.p_retender_loss and not protected[provider.index]:
-                    lost.append(provider.index)
-        if lost:
-            m.change_provider(np.array(lost))
+                due.append(provider.index)
+        due = np.array(due, dtype=np.intp)
+        lost = due[money.retender(due, protected[due], terms.p_retender_loss, m.rng)]
+        if lost.size:
+            m.change_provider(lost)
 
-    def _grant(self, grants: float) -> None:
+    def grant(self, grants: float) -> None:
+        """Split the year's community grants among open organisations by residents served; an organisation whose
+        grant falls below ``org_viability_share`` of its first grant closes."""
         m = self.model
         open_orgs = [org for org in m.orgs if org.is_open]
         if not open_orgs:
             return
         residents = np.array([m.org_residents[org.index - m.n_services] for org in open_orgs], dtype=float)
-        shares = rules.split_budget(grants, residents)
+        shares = money.split_budget(grants, residents)
         for org, grant in zip(open_orgs, shares, strict=True):
             if org.initial_grant == 0.0:
                 org.initial_grant = grant

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import learning, rules
+from .rules import learning
+from .rules.arrays import row_sum
 
 if TYPE_CHECKING:
     from .model import PlaceModel
@@ -54,7 +55,7 @@ def score_behaviours(model: PlaceModel, month: dict[str, float]) -> dict[str, fl
         vision = 0.0
 
     quintile = model.place.deprivation_quintile()[model.home]
-    trust_resident = rules.row_sum(model.trust) / model.trust.shape[1]
+    trust_resident = row_sum(model.trust) / model.trust.shape[1]
     least, most = trust_resident[quintile == 0], trust_resident[quintile == quintile.max()]
     voice_gap = abs(float(least.mean()) - float(most.mean())) if least.size and most.size else 0.0
 
@@ -88,5 +89,5 @@ def score_behaviours(model: PlaceModel, month: dict[str, float]) -> dict[str, fl
         # collaboration at every level: the share of providers with at least one working relationship
         "collaborative_leadership": _clip10(float((degree > 0).mean()) if n else 0.0),
         # how well the codes' learning tracks what actually helps (March's knowledge, negative scores 0)
-        "collective_learning": _clip10(float(learning.knowledge(code, model._reality_rows()[open_mask]).mean())),
+        "collective_learning": _clip10(float(learning.knowledge(code, model.reality).mean())),
     }

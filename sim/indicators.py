@@ -1,7 +1,9 @@
-"""Observation (ODD 4, design concept Observation): weekly indicators, monthly neighbourhood rows, the summary.
+"""Observation (ODD 7.11): weekly indicators, monthly neighbourhood rows, the summary of a run.
 
-Every outcome named in summary.json is defined once here, in :func:`summarise`, and in docs/ODD.md. Weekly
-indicators are counts and means taken as things happen (contacts are classified at the moment they occur).
+Observation is read-only: every function here reads the model's state and returns numbers, and none writes to
+the model or calls its private methods. Weekly indicators are counts and means taken as things happen (contacts
+are classified at the moment they occur). :func:`summarise` computes exactly the outcomes registered in
+:mod:`sim.outcomes`, each defined in docs/ODD.md.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import learning, rules
 from .behaviours import BEHAVIOURS
+from .outcomes import OUTCOMES
+from .rules import learning, ties
+from .rules.arrays import row_sum
+from .rules.failure import FAILURE_KINDS
 
 if TYPE_CHECKING:
     from .model import PlaceModel
@@ -20,10 +25,11 @@ if TYPE_CHECKING:
 # Counts and sums accumulated during a week by the model's phases.
 TALLY_KEYS = (
     "life_events", "crises", "contacts_value", "contacts_failure",
-    *(f"failure_{k}" for k in rules.FAILURE_KINDS),
+    *(f"failure_{k}" for k in FAILURE_KINDS),
     "triaged", "refusals", "bounces", "brief_help", "admissions", "wait_weeks_admitted", "signposts", "warm_handoffs",
-    "lost_referrals", "closures", "closures_on_resolution", "early_closures", "spend_support", "spend_community", "spend_emergency",
-    "provider_changes", "unmet_need", "staff_utilisation", "left_waiting_recovered", "adoptions", "slips_back",
+    "lost_referrals", "closures", "closures_on_resolution", "early_closures",
+    "spend_support", "spend_community", "spend_emergency", "provider_changes", "unmet_need", "staff_utilisation",
+    "left_waiting_recovered", "adoptions", "slips_back",
 )
 # States read at the end of the week.
 STATE_KEYS = (
@@ -56,50 +62,28 @@ class Tally(dict):
         raise KeyError(f"unknown tally {key!r}")
 
 
-def clustering(adjacency: np.ndarray) -> float:
-    """Average clustering coefficient of an undirected 0/1 graph (nodes of degree < 2 count as 0)."""
-    a = adjacency.astype(float)
-    degree = a.sum(axis=1)
-    triangles = np.einsum("ij,jk,ki->i", a, a, a) / 2.0
-    possible = degree * (degree - 1) / 2.0
-    local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
-    return float(local.mean()) if local.size else 0.0
-
-
-def multiple_disadvantage(need: np.ndarray, threshold: float, domains: int) -> np.ndarray:
-    """Residents with at least ``domains`` needs at or above ``threshold`` (boolean per resident)."""
-    count = np.zeros(need.shape[0], dtype=np.int8)
-    for d in range(need.shape[1]):
-        count += need[:, d] >= threshold
-    return count >= domains
-
-
 def observe_week(model: PlaceModel) -> np.ndarray:
-    """One row of WEEKLY_COLUMNS for the week just finished."""
+    """One row of WEEKLY_COLUMNS for the week just finished (reads the model, writes nothing)."""
     rel = model.params.relations
     s = model.n_services
-    wellbeing = rules.wellbeing(model.need, model.connection)
-    model.last_wellbeing = wellbeing
-    md = multiple_disadvantage(model.need, rel.need_threshold, rel.multiple_disadvantage_domains)
-    model.last_multiple_disadvantage = md
     open_mask = model.provider_open
     working = (model.ties >= rel.tie_threshold) & open_mask[:, None] & open_mask[None, :]
     state = {
-        "mean_wellbeing": float(wellbeing.mean()),
-        "multiple_disadvantage_share": float(md.mean()),
+        "mean_wellbeing": float(model.wellbeing.mean()),
+        "multiple_disadvantage_share": float(model.multiple_disadvantage.mean()),
         "waiting": int((model.wait_provider >= 0).sum()),
         "in_support": int((model.case_provider >= 0).sum()),
         "mean_resident_trust": float(model.trust.mean()),
-        "collaboration_density": rules.collaboration_density(model.ties, open_mask, rel.tie_threshold),
-        "mean_tie_strength": rules.mean_tie_strength(model.ties, open_mask),
-        "collaboration_clustering": clustering(working[np.ix_(open_mask, open_mask)]),
+        "collaboration_density": ties.collaboration_density(model.ties, open_mask, rel.tie_threshold),
+        "mean_tie_strength": ties.mean_tie_strength(model.ties, open_mask),
+        "collaboration_clustering": ties.clustering(working[np.ix_(open_mask, open_mask)]),
         "community_orgs_open": int(open_mask[s:].sum()),
         "mean_eligibility_threshold": float(model.threshold[:s].mean()),
         "services_budget_left": float(model.budget_remaining[:s].sum()),
         "practice_knowledge": float(model.knowledge[open_mask].mean()),
-        "code_knowledge": float(learning.knowledge(model.code, model._reality_rows())[open_mask].mean()),
-        "adoption": float(model.adopted[open_mask].mean()) if open_mask.any() else 0.0,
-        "infrastructure_reformed": model.reformed_share(),
+        "code_knowledge": float(learning.knowledge(model.code, model.reality)[open_mask].mean()),
+        "adoption": float(model.practice.adopted[open_mask].mean()) if open_mask.any() else 0.0,
+        "infrastructure_reformed": model.route.reformed_share(),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),
                      *(model.behaviour_scores[k] for k in BEHAVIOURS)], dtype=float)
@@ -125,10 +109,10 @@ def neighbourhood_month(model: PlaceModel) -> np.ndarray:
         counts,
         model.place.overall_deprivation,
         model.place.deprivation_quintile(),
-        mean(model.last_wellbeing),
+        mean(model.wellbeing),
         mean(model.unmet_by_resident),
-        mean(rules.row_sum(model.trust) / model.trust.shape[1]),
-        mean(model.last_multiple_disadvantage.astype(float)),
+        mean(row_sum(model.trust) / model.trust.shape[1]),
+        mean(model.multiple_disadvantage.astype(float)),
         model.crises_by_neighbourhood,
     ])
 
@@ -138,7 +122,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceModel) -> dict[str, float]:
-    """Headline outcomes over the evaluation period: the weeks after ``burn_in_years``."""
+    """The outcomes of :mod:`sim.outcomes` over the evaluation period: the weeks after ``burn_in_years``."""
     ev = weekly[weekly["year"] >= 0]
     years = len(ev) / 52.0
     n = model.n_residents
@@ -176,8 +160,50 @@ def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceMo
         "warm_handoff_share": _ratio(ev["warm_handoffs"].sum(), ev["signposts"].sum() + ev["warm_handoffs"].sum()),
         "bounces_per_1000_per_year": _ratio(ev["bounces"].sum() * 1000.0, n * years),
     }
-    for kind in rules.FAILURE_KINDS:
+    for kind in FAILURE_KINDS:
         summary[f"failure_{kind}_share"] = _ratio(ev[f"failure_{kind}"].sum(), contacts)
     for key in BEHAVIOUR_KEYS:
         summary[key] = float(ev[key].mean())
-    return summary
+    return {name: summary[name] for name in OUTCOMES}
+
+
+# --- months: the weekly table in four-week blocks ------------------------------------------------------------------
+# The weekly counts a month adds up; every other column (states, unmet need, staff utilisation, behaviour
+# scores) is averaged over the month.
+MONTH_SUMS = tuple(k for k in TALLY_KEYS if k not in ("unmet_need", "staff_utilisation"))
+
+
+def monthly(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Four-week blocks of a run's weekly table: sums of counts, means of states, and two derived shares.
+
+    ``t_years`` is the block's end in years since the burn-in ended (negative during the burn-in).
+    """
+    block = (weekly["week"] - 1) // 4
+    sums = [c for c in weekly.columns if c in MONTH_SUMS]
+    grouped = weekly.groupby(block)
+    out = grouped[sums].sum()
+    means = [c for c in weekly.columns if c not in sums and c not in ("week", "year")]
+    out[means] = grouped[means].mean()
+    burn_in_weeks = int((weekly["year"] < 0).sum())
+    out["t_years"] = (grouped["week"].max() - burn_in_weeks) / 52.0
+    contacts = out["contacts_value"] + out["contacts_failure"]
+    spend = out["spend_support"] + out["spend_community"] + out["spend_emergency"]
+    out["failure_demand_share"] = out["contacts_failure"] / contacts.where(contacts > 0)
+    out["emergency_share_of_spend"] = out["spend_emergency"] / spend.where(spend > 0)
+    return out.reset_index(drop=True)
+
+
+def monthly_with_gap(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, residents: int) -> pd.DataFrame:
+    """:func:`monthly` plus each month's wellbeing gap between the least and most deprived fifths of
+    neighbourhoods (``wellbeing_gap``) and crises as a yearly rate per 1,000 residents (``crises_per_1000_year``)."""
+    month = monthly(weekly)
+    nb = neighbourhoods
+    quintiles = (nb.assign(w=nb["mean_wellbeing"] * nb["residents"])
+                 .groupby(["month", "deprivation_quintile"])[["w", "residents"]].sum())
+    by_q = (quintiles["w"] / quintiles["residents"]).unstack()
+    gap = (by_q.iloc[:, 0] - by_q.iloc[:, -1]).to_numpy()
+    if len(gap) < len(month):
+        gap = np.r_[gap, [np.nan] * (len(month) - len(gap))]
+    month["wellbeing_gap"] = gap[: len(month)]
+    month["crises_per_1000_year"] = month["crises"] * 13 * 1000.0 / residents
+    return month

@@ -3,22 +3,32 @@
 Named as XLRM. The levers (L) come in three parts: ``practice`` (the two ways of frontline working),
 ``infrastructure`` (the system around practice, before and after reform) and ``scenario`` (the route from one
 to the other: who starts, who may follow, when each part of infrastructure is reformed). ``uncertainty`` holds
-the exogenous uncertainties (X), ``relations`` the structural constants of the model itself (R), ``place`` the input data.
-Each field carries its admissible range in its metadata, so one validator (:func:`validate`) checks every key
-and names it in a one-line message. ``experiments/config.py`` registers these same classes with Hydra as the
+the exogenous uncertainties (X), ``relations`` the structural constants of the model itself (R), ``place`` the
+input data. Each field carries its admissible range in its metadata (a bound of sense: plausible ranges for
+sweeps live in conf/ranges.yaml), so one validator (:func:`validate`) checks every key and names it in a one-line
+message; numbers must be finite. ``experiments/engine/config.py`` registers these same classes with Hydra as the
 schema of ``conf/``; ``sim`` itself never imports Hydra.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 INF = float("inf")
+INT_MAX = 2**31 - 1  # counts and durations are stored in 32-bit arrays
+WEEKS_MAX = 5200  # durations in weeks: at most a century
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # names that may become part of a file name
 
 
-def _ranged(default: Any, low: float, high: float = INF, *, low_open: bool = False) -> Any:
+def _ranged(default: Any, low: float, high: float | None = None, *, low_open: bool = False) -> Any:
+    """A number in [low, high] (or (low, high] with ``low_open``); every number must also be finite."""
+    if high is None:
+        high = INT_MAX if isinstance(default, int) and not isinstance(default, bool) else INF
     return field(default=default, metadata={"range": (low, high, low_open)})
 
 
@@ -27,19 +37,33 @@ def prob(default: float) -> Any:
     return _ranged(default, 0.0, 1.0)
 
 
-def nonneg(default: float) -> Any:
-    """A rate, cost, scale or budget: must be >= 0."""
-    return _ranged(default, 0.0)
+def nonneg(default: float, high: float | None = None) -> Any:
+    """A rate, cost, scale or count: must be >= 0 (and at most ``high``: a bound of sense, not of plausibility;
+    plausible ranges for sweeps live in conf/ranges.yaml)."""
+    return _ranged(default, 0.0, high)
 
 
-def positive(default: float) -> Any:
-    """A population, duration or divisor: must be > 0."""
-    return _ranged(default, 0.0, low_open=True)
+def positive(default: float, high: float | None = None) -> Any:
+    """A population, duration or divisor: must be > 0 (and at most ``high``)."""
+    return _ranged(default, 0.0, high, low_open=True)
+
+
+def weeks(default: int) -> Any:
+    """A duration in weeks: 1 to ``WEEKS_MAX``."""
+    return _ranged(default, 1, WEEKS_MAX)
 
 
 def choice(default: str, *options: str) -> Any:
     return field(default=default, metadata={"choices": options})
 
+
+def plain_name(default: str) -> Any:
+    """A name that may become part of a file name: letters, digits, ``_``, ``-`` and ``.``, not starting with a dot."""
+    return field(default=default, metadata={"name": True})
+
+
+COMMUNITY, ALL = "community", "all"  # names for every community organisation, and for every provider
+PROVIDER_GROUPS = (COMMUNITY, ALL)
 
 DEFAULT_DOMAINS = ["health", "mental_health", "housing", "money", "work", "safety"]
 # Directed links "from -> to: weight": unmet need in `from` raises need in `to` (MODEL.md 3.2).
@@ -63,14 +87,14 @@ DEFAULT_COUPLING_LINKS = [
 class PlaceParams:
     """Where the simulation happens: a synthetic place or a real one built from IMD 2019 data."""
 
-    name: str = "synthetic"
+    name: str = plain_name("synthetic")
     source: str = choice("synthetic", "synthetic", "imd2019")
-    data_file: str = ""  # for imd2019: a file name in sim/data/places/
-    n_neighbourhoods: int = positive(20)  # synthetic only
-    deprivation_alpha: float = positive(2.0)  # synthetic: neighbourhood deprivation ~ Beta(alpha, beta)
-    deprivation_beta: float = positive(3.0)
-    domain_spread: float = nonneg(0.12)  # synthetic: sd of each domain's deviation from the neighbourhood's
-    neighbourhoods_per_org: int = positive(4)  # synthetic: neighbourhoods served by one community organisation
+    data_file: str = field(default="", metadata={"file_name": True})  # for imd2019: a file name in sim/data/places/
+    n_neighbourhoods: int = positive(20, 10_000)  # synthetic only
+    deprivation_alpha: float = _ranged(2.0, 0.05, 100.0)  # synthetic: neighbourhood deprivation ~ Beta(alpha, beta)
+    deprivation_beta: float = _ranged(3.0, 0.05, 100.0)
+    domain_spread: float = nonneg(0.12, 1.0)  # synthetic: sd of each domain's deviation from the neighbourhood's
+    neighbourhoods_per_org: int = positive(4, 10_000)  # synthetic: neighbourhoods served by one community organisation
 
 
 @dataclass
@@ -83,8 +107,8 @@ class PracticeParams:
 
     no_wrong_door: bool = False  # any door assesses the whole person, instead of "wrong door, go elsewhere"
     bespoke_support: bool = False  # whole-person support of need-set length, vs a fixed own-domain episode
-    episode_weeks: int = positive(8)  # length of a standardised episode, closed on target
-    max_case_weeks: int = positive(40)  # cap on a bespoke case
+    episode_weeks: int = weeks(8)  # length of a standardised episode, closed on target
+    max_case_weeks: int = weeks(40)  # cap on a bespoke case
     referral: str = choice("signpost", "signpost", "warm_handoff")
     relationship_time_share: float = prob(0.0)  # share of staff time spent building provider relationships
     p_socialisation: float = prob(0.7)  # March's p1: how fast staff are brought into line with the code
@@ -96,7 +120,7 @@ class CommissioningParams:
     """Infrastructure: how services are bought and who is allowed to work differently."""
 
     eligibility_threshold: float = prob(0.45)  # need severity a service requires before it helps
-    contract_years: int = positive(2)  # length of a service contract or community grant
+    contract_years: int = positive(2, 100)  # length of a service contract or community grant
     p_retender_loss: float = prob(0.3)  # chance an incumbent loses a competitive retender
     permits_new_practice: bool = False  # every provider may adopt the new way (else only scenario.licensed)
 
@@ -106,7 +130,7 @@ class AccountabilityParams:
     """Infrastructure: what providers are held to account for."""
 
     learning_signal: str = choice("targets", "targets", "outcomes")  # what providers' codes learn from
-    rationing_response: float = nonneg(0.5)  # how fast thresholds rise as waiting lists grow (per quarter)
+    rationing_response: float = nonneg(0.5, 100.0)  # how fast thresholds rise as waiting lists grow (per quarter)
 
 
 @dataclass
@@ -115,14 +139,14 @@ class FundingParams:
 
     pooled_budget: bool = False  # one pot, reallocated quarterly to where demand is
     community_grant_share: float = prob(0.05)  # share of the budget granted to community organisations
-    prevention_cut_response: float = nonneg(1.0)  # how hard grants are cut after an emergency overspend
+    prevention_cut_response: float = nonneg(1.0, 100.0)  # how hard grants are cut after an emergency overspend
 
 
 @dataclass
 class StaffDevelopmentParams:
     """Infrastructure: time and structures for staff to learn."""
 
-    learning_cycle_weeks: int = positive(52)  # how often practice is reviewed
+    learning_cycle_weeks: int = weeks(52)  # how often practice is reviewed
     learning_along_ties: bool = False  # partners with better practice teach the code along working ties
 
 
@@ -187,8 +211,8 @@ class ScenarioParams:
     organisation) or ``all``. Until year 0 (the burn-in) every scenario is the same place as it is today.
     """
 
-    name: str = "silo"
-    description: str = ""
+    name: str = plain_name("silo")
+    description: str = "Separate budgets and targets; thresholds, signposting, standardised episodes, short contracts."
     first_adopters: list[str] = field(default_factory=list)  # providers working the new way from year 0
     licensed: list[str] = field(default_factory=list)  # may adopt before commissioning permits everyone
     protected: list[str] = field(default_factory=list)  # never lost at retender (in-house teams, a protected prototype)
@@ -201,19 +225,19 @@ class ScenarioParams:
 class UncertaintyParams:
     """Uncertainties (X): facts about the world the commissioner does not choose."""
 
-    need_coupling: float = nonneg(0.04)  # weekly spill of unmet need between linked domains; 0 = no interaction
-    relationship_build_rate: float = nonneg(0.05)  # tie growth per week of joint work; 0 = ties never form
-    coordination_cost: float = nonneg(0.1)  # extra staff units per partner engaged per bespoke case-week
-    trust_loss_gain_ratio: float = positive(3.0)  # a bad experience moves trust this many times a good one
+    need_coupling: float = nonneg(0.04, 1.0)  # weekly spill of unmet need between linked domains; 0 = no interaction
+    relationship_build_rate: float = nonneg(0.05, 1.0)  # tie growth per week of joint work; 0 = ties never form
+    coordination_cost: float = nonneg(0.1, 100.0)  # extra staff units per partner engaged per bespoke case-week
+    trust_loss_gain_ratio: float = positive(3.0, 1000.0)  # a bad experience moves trust this many times a good one
     shock_rate: float = prob(0.012)  # weekly chance of a life event for a resident of an average place
-    deprivation_shock_gradient: float = nonneg(2.0)  # extra hazard in the most deprived neighbourhoods
-    demand_level: float = positive(1.0)  # multiplier on the life-event hazard
-    budget_per_resident: float = nonneg(80.0)  # GBP per resident per year for the modelled services
+    deprivation_shock_gradient: float = nonneg(2.0, 100.0)  # extra hazard in the most deprived neighbourhoods
+    demand_level: float = positive(1.0, 100.0)  # multiplier on the life-event hazard
+    budget_per_resident: float = nonneg(80.0, 1e6)  # GBP per resident per year for the modelled services
     budget_change_per_year: float = _ranged(0.0, -1.0, 10.0)  # real-terms change each year (-0.052 = austerity)
     p_wrong_door: float = prob(0.3)  # chance a resident picks a service for another domain
     p_staff_turnover: float = prob(0.005)  # weekly chance a provider loses a key member of staff (and of each
     # frontline member of staff leaving, for learning)
-    adoption_threshold: float = positive(0.6)  # exposure (tie strength x visible results of adopting partners)
+    adoption_threshold: float = positive(0.6, 1000.0)  # exposure (tie strength x visible results of adopting partners)
     # a provider needs before it adopts the new way (Centola & Macy: above one tie's worth, it needs reinforcement)
     p_slip_back: float = prob(0.05)  # quarterly chance an adopter returns to the usual way with no infrastructure
     # reformed (scaled by the share of the four parts not reformed)
@@ -233,36 +257,36 @@ class RelationsParams:
     natural_recovery_rate: float = prob(0.015)  # weekly share of need that recovers on its own at mean strength
     crisis_threshold: float = prob(0.9)
     crisis_relief: float = prob(0.25)  # need removed by an emergency response
-    crisis_cooldown_weeks: int = positive(8)
-    emergency_cost: float = nonneg(600.0)  # GBP per crisis borne by this budget (A&E, police, emergency housing)
-    case_week_cost: float = positive(120.0)  # GBP of staff time for one case-week
-    community_case_week_cost: float = positive(15.0)
-    community_case_weeks: int = positive(8)
+    crisis_cooldown_weeks: int = weeks(8)
+    emergency_cost: float = nonneg(600.0, 1e7)  # GBP per crisis borne by this budget (A&E, police, emergency housing)
+    case_week_cost: float = _ranged(120.0, 1.0, 1e6)  # GBP of staff time for one case-week
+    community_case_week_cost: float = _ranged(15.0, 1.0, 1e6)
+    community_case_weeks: int = weeks(8)  # longest a community organisation supports one resident
     org_case_ceiling: float = prob(0.65)  # a community organisation brokers a service for needs above this
     brief_help_below: float = prob(0.4)  # a community organisation helps on the spot below this need
     brief_help_effect: float = prob(0.1)  # need removed by on-the-spot help (advice, a connection, a form filled)
-    contact_handling_units: float = nonneg(0.1)  # staff case-week units to handle one contact or chase  # longest a community organisation supports one resident
+    contact_handling_units: float = nonneg(0.1, 100.0)  # staff case-week units to handle one contact or chase
     support_effect_rate: float = prob(0.06)  # weekly fall in need under support, at full knowledge and trust
     standardised_fit: float = prob(0.75)  # effect of a standard episode relative to support tailored to the person
     generalist_share: float = prob(0.3)  # effect outside the provider's own domain without a partner
     community_effect_rate: float = prob(0.025)  # weekly fall in every domain under community support
-    learning_dimensions: int = positive(30)  # March's m: dimensions of what helps people in this place
-    staff_per_provider: int = positive(20)  # March's n: frontline staff whose beliefs are modelled
+    learning_dimensions: int = positive(30, INF)  # March's m: dimensions of what helps people in this place
+    staff_per_provider: int = positive(20, INF)  # March's n: frontline staff whose beliefs are modelled
     strength_build_rate: float = prob(0.01)  # weekly rise of strengths under bespoke or community support
     strength_decay_rate: float = prob(0.005)  # weekly relaxation of strengths to their baseline
     seek_rate: float = prob(0.25)  # weekly chance of asking for help at need 1 and trust 1
     seek_floor: float = prob(0.3)  # need below which residents do not ask for help
     p_community_door: float = prob(0.25)  # chance a help-seeker goes to the local community organisation
     p_signpost_take_up: float = prob(0.25)  # weekly chance of acting on a signpost, at trust 1
-    referral_expiry_weeks: int = positive(8)  # a signpost not acted on by then is a lost referral
+    referral_expiry_weeks: int = weeks(8)  # a signpost not acted on by then is a lost referral
     p_chase: float = prob(0.15)  # weekly chance a waiting resident chases
-    chase_after_weeks: int = positive(3)
+    chase_after_weeks: int = weeks(3)
     failure_memory_weeks: int = _ranged(26, 1, 120)  # how long a failure makes later contacts failure demand
     resolved_level: float = prob(0.35)  # need below which a domain counts as resolved
     need_threshold: float = prob(0.6)  # need counted as "high" (unmet need, multiple disadvantage)
-    multiple_disadvantage_domains: int = positive(3)
+    multiple_disadvantage_domains: int = positive(3, 50)
     trust_gain_rate: float = prob(0.08)  # trust's step towards 1 after a good experience
-    community_trust_multiplier: float = positive(2.0)  # community organisations are trusted faster
+    community_trust_multiplier: float = positive(2.0, 100.0)  # community organisations are trusted faster
     word_of_mouth_rate: float = prob(0.1)  # monthly pull of trust towards social contacts' mean
     initial_trust: float = prob(0.6)
     trust_deprivation_gradient: float = prob(0.4)  # starting trust is lower by this share where most deprived
@@ -274,7 +298,7 @@ class RelationsParams:
     turnover_tie_loss: float = prob(0.3)  # share of a provider's ties lost when key staff leave
     tie_threshold: float = prob(0.25)  # tie counted as a working relationship (collaboration density)
     org_viability_share: float = prob(0.5)  # an organisation closes if its grant falls below this share
-    results_weight: float = nonneg(1.0)  # how much adopters' visible results (relative good closures) weigh in
+    results_weight: float = nonneg(1.0, 100.0)  # how much adopters' visible results (relative good closures) weigh in
     # the exposure of their partners; 0 = results are not seen
 
 
@@ -282,10 +306,11 @@ class RelationsParams:
 class Params:
     """Everything one simulation needs. ``years`` counts evaluation years after ``burn_in_years``."""
 
-    seed: int = nonneg(0)
-    residents: int = positive(10_000)
-    years: int = positive(10)
-    burn_in_years: int = nonneg(1)
+    seed: int = nonneg(0, 2**63 - 1)
+    # sizes are bounded by the machine, not here: experiments refuse a run whose memory estimate does not fit
+    residents: int = positive(10_000, INF)
+    years: int = positive(10, INF)
+    burn_in_years: int = nonneg(1, INF)
     place: PlaceParams = field(default_factory=PlaceParams)
     scenario: ScenarioParams = field(default_factory=ScenarioParams)
     practice: PracticeWays = field(default_factory=PracticeWays)
@@ -302,30 +327,47 @@ class ParamError(ValueError):
         self.key = key
 
 
-def _check_field(key: str, value: Any, meta: Any) -> None:
+def check_field(key: str, value: Any, meta: Any) -> None:
     if "range" in meta:
         low, high, low_open = meta["range"]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParamError(key, f"expected a number, got {value!r}")
-        if value != value:  # NaN
-            raise ParamError(key, "must be a number, got NaN")
+        if not math.isfinite(value):
+            raise ParamError(key, f"must be a finite number, got {value!r}")
         if low_open and value <= low:
             raise ParamError(key, f"must be > {low:g}, got {value!r}")
         if value < low or value > high:
             bound = f"in [{low:g}, {high:g}]" if high != INF else f">= {low:g}"
             raise ParamError(key, f"must be {bound}, got {value!r}")
     if "choices" in meta and value not in meta["choices"]:
-        raise ParamError(key, f"must be one of {', '.join(meta['choices'])}; got {value!r}")
+        names = ", ".join("null" if c is None else str(c) for c in meta["choices"])
+        raise ParamError(key, f"must be one of {names}; got {value!r}")
+    if meta.get("name"):
+        check_name(key, value)
+    if meta.get("file_name") and value and (not isinstance(value, str) or not NAME.match(value) or ".." in value):
+        raise ParamError(key, f"must be a file name in sim/data/places/ (no folders), got {value!r}")
 
 
-def _walk(obj: Any, prefix: str) -> None:
+def check_name(key: str, value: Any) -> None:
+    """A name that may become part of a file or folder name; raise :class:`ParamError` otherwise."""
+    if not isinstance(value, str) or not NAME.match(value) or ".." in value or len(value) > 100:
+        raise ParamError(key, f"must be a plain name (letters, digits, '_', '-', '.'; at most 100), got {value!r}")
+
+
+def leaves(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(dotted key, value, field metadata) of every leaf of a dataclass tree, in declaration order."""
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value):
-            _walk(value, key + ".")
+            yield from leaves(value, f"{prefix}{f.name}.")
         else:
-            _check_field(key, value, f.metadata)
+            yield f"{prefix}{f.name}", value, f.metadata
+
+
+def check_fields(obj: Any, prefix: str = "") -> None:
+    """Check every leaf of a dataclass tree against its metadata; raise :class:`ParamError` at the first bad one."""
+    for key, value, meta in leaves(obj, prefix):
+        check_field(key, value, meta)
 
 
 def parse_coupling_links(links: list[str], domains: list[str]) -> list[tuple[int, int, float]]:
@@ -334,22 +376,23 @@ def parse_coupling_links(links: list[str], domains: list[str]) -> list[tuple[int
     for i, text in enumerate(links):
         key = f"relations.coupling_links[{i}]"
         try:
-            pair, weight_text = text.split(":")
+            pair, weight_text = str(text).split(":")
             source, target = (s.strip() for s in pair.split("->"))
             weight = float(weight_text)
         except ValueError:
             raise ParamError(key, f"expected 'from -> to: weight', got {text!r}") from None
-        for name in (source, target):
-            if name not in domains:
-                raise ParamError(key, f"unknown domain {name!r} (domains: {', '.join(domains)})")
-        if weight < 0:
-            raise ParamError(key, f"weight must be >= 0, got {weight}")
+        for domain in (source, target):
+            if domain not in domains:
+                raise ParamError(key, f"unknown domain {domain!r} (domains: {', '.join(domains)})")
+        if not math.isfinite(weight) or not 0 <= weight <= 100:
+            raise ParamError(key, f"weight must be a finite number in [0, 100], got {weight_text.strip()!r}")
         parsed.append((domains.index(source), domains.index(target), weight))
     return parsed
 
 
-COMMUNITY, ALL = "community", "all"  # names for every community organisation, and for every provider
-PROVIDER_GROUPS = (COMMUNITY, ALL)
+DOMAIN = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_DOMAINS = 50  # domains index 8-bit arrays, one service each
+BUDGET_MAX = 1e15  # GBP a year: far beyond any place, well inside floating point
 
 
 def check_provider_names(key: str, names: list[str], domains: list[str]) -> None:
@@ -362,10 +405,14 @@ def check_provider_names(key: str, names: list[str], domains: list[str]) -> None
 
 def validate(params: Params) -> Params:
     """Check every key's range, then the cross-key rules; raise :class:`ParamError` naming the first bad key."""
-    _walk(params, "")
+    check_fields(params)
     rel = params.relations
-    if len(rel.domains) < 1 or len(set(rel.domains)) != len(rel.domains):
-        raise ParamError("relations.domains", "must be a non-empty list of distinct names")
+    if not 1 <= len(rel.domains) <= MAX_DOMAINS or len(set(rel.domains)) != len(rel.domains):
+        raise ParamError("relations.domains", f"must be a list of 1 to {MAX_DOMAINS} distinct names")
+    for i, domain in enumerate(rel.domains):
+        if not isinstance(domain, str) or not DOMAIN.match(domain) or domain in PROVIDER_GROUPS:
+            raise ParamError(f"relations.domains[{i}]", "must be a lower-case name (letters, digits, '_'), not "
+                                                        f"{' or '.join(PROVIDER_GROUPS)}; got {domain!r}")
     for key in ("first_adopters", "licensed", "protected"):
         check_provider_names(f"scenario.{key}", getattr(params.scenario, key), rel.domains)
     for part in INFRASTRUCTURE_PARTS:
@@ -375,6 +422,7 @@ def validate(params: Params) -> Params:
     parse_coupling_links(rel.coupling_links, rel.domains)
     if rel.social_degree % 2:
         raise ParamError("relations.social_degree", f"must be even, got {rel.social_degree}")
+    _check_budget(params)
     from .place import count_neighbourhoods  # place.py imports this module
 
     neighbourhoods = count_neighbourhoods(params.place)
@@ -382,3 +430,17 @@ def validate(params: Params) -> Params:
         raise ParamError("residents", f"must be at least the number of neighbourhoods ({neighbourhoods}) "
                                       f"of place {params.place.name!r}")
     return params
+
+
+def _check_budget(params: Params) -> None:
+    """The yearly budget must stay a number a ledger can hold over the whole run (compounding can overflow)."""
+    world = params.uncertainty
+    if world.budget_per_resident <= 0 or world.budget_change_per_year <= 0:
+        return
+    years = params.years + params.burn_in_years
+    log_peak = (math.log10(world.budget_per_resident) + math.log10(params.residents)
+                + years * math.log10(1.0 + world.budget_change_per_year))
+    if log_peak > math.log10(BUDGET_MAX):
+        raise ParamError("uncertainty.budget_change_per_year",
+                         f"compounds the budget past {BUDGET_MAX:.0e} GBP a year within {years} years "
+                         f"(about 1e{log_peak:.0f}); use a smaller change or fewer years")

@@ -1,7 +1,7 @@
 """Behaviour: the directions the model claims (docs/ODD.md 1, "patterns"), tested on replicate means.
 
 Each claim is a paired difference whole_system - silo over replicate seeds (common random numbers, exactly as
-``experiments.compare`` runs them: same ``plan``, same ``execute``, same seeds):
+``experiments.compare`` runs them: the same planning, the same engine, the same seeds):
 
     a. baseline: whole-system working raises mean wellbeing;
     b. need coupling: with needs that do not interact (need_coupling 0) the advantage shrinks, in wellbeing
@@ -19,15 +19,20 @@ on 12 seeds: at this size every claim held on every seed, with margins of severa
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from experiments.compare import confidence_interval, execute, plan
+from experiments.engine.config import EngineSettings
+from experiments.engine.plan import Plan, plan_runs
+from experiments.engine.seeds import replicate_seeds
+from experiments.engine.study import run_study
+from experiments.stats.comparison import confidence_interval
 
 WORLD = ["residents=10000", "years=10", "burn_in_years=1"]
+BASE_SEED = 20261122
 SETS = {
     "baseline": [],
     "no_coupling": ["uncertainty.need_coupling=0"],
@@ -38,51 +43,43 @@ NO_TIES = {
     "no_ties_at_all": ["uncertainty.relationship_build_rate=0", "relations.initial_tie_strength=0"],
     "no_tie_building": ["uncertainty.relationship_build_rate=0"],
 }
-WHOLE_SYSTEM_ONLY = ["compare.scenarios=[whole_system]", "compare.baseline=whole_system", "compare.n_seeds=1"]
 
 
 @dataclass
 class Replicates:
-    """Summaries by set, scenario and replicate."""
+    """One row per set, scenario and replicate (a study table)."""
 
-    runs: dict[str, dict[str, list[dict]]]
+    table: pd.DataFrame
 
     def values(self, name: str, scenario: str, outcome: str) -> np.ndarray:
-        return np.array([summary[outcome] for summary in self.runs[name][scenario]], dtype=float)
+        rows = self.table[(self.table["set"] == name) & (self.table["scenario"] == scenario)]
+        return rows.sort_values("replicate")[outcome].to_numpy(dtype=float)
 
     def paired(self, name: str, outcome: str) -> np.ndarray:
         """whole_system - silo, replicate by replicate (the same seed in both)."""
         return self.values(name, "whole_system", outcome) - self.values(name, "silo", outcome)
 
 
-def run_replicates(n_seeds: int) -> Replicates:
-    jobs, owner = [], []
-    for name, extra in SETS.items():
-        _, planned = plan([*WORLD, *extra, f"compare.n_seeds={n_seeds}"])
-        jobs += planned
-        owner += [name] * len(planned)
-    for name, extra in NO_TIES.items():
-        _, planned = plan([*WORLD, *extra, *WHOLE_SYSTEM_ONLY])
-        jobs += planned
-        owner += [name] * len(planned)
-    results = execute(jobs, workers=min(2, os.cpu_count() or 1), progress=False)
-    by_replicate: dict[str, dict[str, dict[int, dict]]] = {}
-    for name, (job, summary, *_) in zip(owner, results, strict=True):
-        by_replicate.setdefault(name, {}).setdefault(job.scenario, {})[job.replicate] = summary
-    return Replicates({
-        name: {scenario: [reps[i] for i in sorted(reps)] for scenario, reps in scenarios.items()}
-        for name, scenarios in by_replicate.items()
-    })
+def run_replicates(n_seeds: int, folder) -> Replicates:
+    plans = [plan_runs([*WORLD, *extra], ["silo", "whole_system"], [{}], replicate_seeds(BASE_SEED, n_seeds),
+                       labels={"set": name}) for name, extra in SETS.items()]
+    plans += [plan_runs([*WORLD, *extra], ["whole_system"], [{}], replicate_seeds(BASE_SEED, 1), labels={"set": name})
+              for name, extra in NO_TIES.items()]
+    combined = Plan([s for p in plans for s in p.specs], [row for p in plans for row in p.index])
+    run_study(folder, combined, EngineSettings(workers=2), "off", say=lambda *a: None)
+    table = pd.read_parquet(folder / "table.parquet")
+    assert (table["status"] == "ok").all()
+    return Replicates(table)
 
 
 @pytest.fixture(scope="module")
-def fast() -> Replicates:
-    return run_replicates(3)
+def fast(tmp_path_factory) -> Replicates:
+    return run_replicates(3, tmp_path_factory.mktemp("fast"))
 
 
 @pytest.fixture(scope="module")
-def slow() -> Replicates:
-    return run_replicates(10)
+def slow(tmp_path_factory) -> Replicates:
+    return run_replicates(10, tmp_path_factory.mktemp("slow"))
 
 
 def upper(values: np.ndarray) -> float:
@@ -126,10 +123,8 @@ def test_advantage_shrinks_when_needs_do_not_interact_beyond_noise(slow):
 # --- c. relationships ---------------------------------------------------------------------------------------
 def test_no_ties_no_warm_handoffs_no_working_relationships(fast):
     """Ties that start at 0 and cannot grow: whole-system working still runs, without its relational parts."""
-    (summary,) = fast.runs["no_ties_at_all"]["whole_system"]
-    assert summary["warm_handoff_share"] == 0.0
-    assert summary["collaboration_density"] == 0.0
-    assert summary["mean_tie_strength"] == 0.0
+    for outcome in ("warm_handoff_share", "collaboration_density", "mean_tie_strength"):
+        assert fast.values("no_ties_at_all", "whole_system", outcome).tolist() == [0.0], outcome
     # the control: with relationships able to form, the same world does use them
     assert fast.values("baseline", "whole_system", "warm_handoff_share").min() > 0
     assert fast.values("baseline", "whole_system", "collaboration_density").min() > 0
@@ -137,13 +132,11 @@ def test_no_ties_no_warm_handoffs_no_working_relationships(fast):
 
 def test_without_tie_building_no_working_relationships_form(fast):
     """relationship_build_rate 0, default starting ties: no pair ever reaches a working relationship."""
-    (summary,) = fast.runs["no_tie_building"]["whole_system"]
-    assert summary["collaboration_density"] == 0.0
+    assert fast.values("no_tie_building", "whole_system", "collaboration_density").tolist() == [0.0]
 
 
 def test_without_tie_building_no_warm_handoffs(fast):
-    (summary,) = fast.runs["no_tie_building"]["whole_system"]
-    assert summary["warm_handoff_share"] == 0.0
+    assert fast.values("no_tie_building", "whole_system", "warm_handoff_share").tolist() == [0.0]
 
 
 # --- d. coordination ----------------------------------------------------------------------------------------

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.config import load_config, model_params
+from experiments.engine.config import load_config, model_params
 from sim import PlaceModel
 
 SMALL = ["residents=1500", "years=6", "burn_in_years=1"]
-NO_CYCLES = [f"infrastructure.{state}.staff_development.learning_cycle_weeks=10000" for state in ("before", "after")]
+NO_CYCLES = [f"infrastructure.{state}.staff_development.learning_cycle_weeks=5200" for state in ("before", "after")]
 
 
 def practice_by_year(*overrides: str) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.config import load_config, model_params
+from experiments.engine.config import load_config, model_params
 from sim import PlaceModel
 
 SMALL = ["residents=1500", "years=5", "burn_in_years=1", "seed=1"]

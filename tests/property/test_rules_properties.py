@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim import rules
 from sim.place import allocate_residents
+from sim.rules import money, needs, ties, triage, trust
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -38,11 +38,11 @@ def need_world(draw):
 def test_needs_stay_in_unit_interval(world, shock_size, floor, seed):
     """After a week's life events, recovery and coupling, every need is still in [0, 1]."""
     need, hazard, cum, recovery, matrix, rows, addressed = world
-    events = rules.apply_life_events(need, hazard, cum, shock_size, recovery, np.random.default_rng(seed))
+    events = needs.apply_life_events(need, hazard, cum, shock_size, recovery, np.random.default_rng(seed))
     assert 0 <= events <= need.shape[0]
-    excess = rules.unmet_excess(need, floor, rows, addressed)
+    excess = needs.unmet_excess(need, floor, rows, addressed)
     assert (excess >= 0).all()
-    rules.couple_needs(need, excess, matrix)
+    needs.couple_needs(need, excess, matrix)
     assert need.min() >= 0.0 and need.max() <= 1.0
 
 
@@ -52,7 +52,7 @@ def test_coupling_never_lowers_need(world, floor):
     """Spill only adds: need after coupling >= need before (monotone, no hidden recovery)."""
     need, _, _, _, matrix, rows, addressed = world
     before = need.copy()
-    rules.couple_needs(need, rules.unmet_excess(need, floor, rows, addressed), matrix)
+    needs.couple_needs(need, needs.unmet_excess(need, floor, rows, addressed), matrix)
     assert (need >= before).all()
 
 
@@ -66,45 +66,45 @@ def social_graph(draw):
     adjacency = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, n))
     adjacency.data[:] = 1.0
     degree = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.float32)
-    trust = draw(arrays(np.float32, (n, draw(st.integers(1, 4))), elements=unit32))
-    return adjacency, degree, trust
+    values = draw(arrays(np.float32, (n, draw(st.integers(1, 4))), elements=unit32))
+    return adjacency, degree, values
 
 
 @SETTINGS
 @given(graph=social_graph(), rate=unit, ratio=st.floats(0.01, 10.0), mouth=unit)
 def test_trust_stays_in_unit_interval(graph, rate, ratio, mouth):
     """Good and bad experiences and word of mouth keep trust in [0, 1] (rate in [0, 1], ratio in (0, 10])."""
-    adjacency, degree, trust = graph
-    gained = rules.gain_trust(trust, np.float32(rate))
-    lost = rules.lose_trust(trust, np.float32(rate), ratio)
+    adjacency, degree, values = graph
+    gained = trust.gain_trust(values, np.float32(rate))
+    lost = trust.lose_trust(values, np.float32(rate), ratio)
     for t in (gained, lost):
         assert t.min() >= 0.0 and t.max() <= 1.0
-    assert (gained >= trust).all() and (lost <= trust).all()
-    rules.word_of_mouth(trust, adjacency, degree, mouth)
-    assert trust.min() >= 0.0 and trust.max() <= 1.0
+    assert (gained >= values).all() and (lost <= values).all()
+    trust.word_of_mouth(values, adjacency, degree, mouth)
+    assert values.min() >= 0.0 and values.max() <= 1.0
 
 
 @st.composite
 def tie_world(draw):
     p = draw(st.integers(1, 8))
     upper = draw(arrays(np.float64, (p, p), elements=unit))
-    ties = np.triu(upper, 1)
-    ties = ties + ties.T
+    strengths = np.triu(upper, 1)
+    strengths = strengths + strengths.T
     joint_upper = np.triu(draw(arrays(np.float64, (p, p), elements=st.floats(0.0, 100.0))), 1)
     relationship_time = draw(arrays(np.float64, p, elements=unit))
-    return ties, joint_upper + joint_upper.T, relationship_time
+    return strengths, joint_upper + joint_upper.T, relationship_time
 
 
 @SETTINGS
 @given(world=tie_world(), build=st.floats(0.0, 10.0), decay=unit)
 def test_ties_stay_in_unit_interval_symmetric_with_zero_diagonal(world, build, decay):
-    ties, joint, relationship_time = world
-    new = rules.update_ties(ties, joint, relationship_time, build, decay)
+    strengths, joint, relationship_time = world
+    new = ties.update_ties(strengths, joint, relationship_time, build, decay)
     assert new.min() >= 0.0 and new.max() <= 1.0
     np.testing.assert_array_equal(new, new.T)
     np.testing.assert_array_equal(np.diag(new), 0.0)
     if build == 0.0:
-        assert (new <= ties).all()  # nothing grows without building
+        assert (new <= strengths).all()  # nothing grows without building
 
 
 @st.composite
@@ -123,7 +123,7 @@ def test_admit_ranked_respects_free_slots_and_waiting_order(queue):
     """At each provider: admits exactly min(waiting, floor(free)) people (none if free <= 0), and nobody left
     waiting has waited longer than anybody admitted."""
     provider, wait, free = queue
-    admitted = rules.admit_ranked(provider, wait, free)
+    admitted = triage.admit_ranked(provider, wait, free)
     assert admitted.shape == provider.shape and admitted.dtype == bool
     for p, room in enumerate(free):
         here = provider == p
@@ -137,7 +137,7 @@ def test_admit_ranked_respects_free_slots_and_waiting_order(queue):
 @given(total=st.floats(0.0, 1e9),
        weights=arrays(np.float64, st.integers(1, 20), elements=st.floats(0.0, 1e6)))
 def test_split_budget_conserves_the_total(total, weights):
-    parts = rules.split_budget(total, weights)
+    parts = money.split_budget(total, weights)
     assert (parts >= 0).all()
     np.testing.assert_allclose(parts.sum(), total, rtol=1e-9, atol=1e-6)
 

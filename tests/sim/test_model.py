@@ -12,9 +12,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim import PlaceModel, rules
+from sim import PlaceModel
 from sim.agents import Commissioner, Resident
 from sim.place import allocate_residents
+from sim.rules import needs, ties
 
 
 def _run(params, weeks: int | None = None, **kwargs) -> PlaceModel:
@@ -26,15 +27,15 @@ def _run(params, weeks: int | None = None, **kwargs) -> PlaceModel:
 
 @pytest.fixture
 def joint_work_spy(monkeypatch):
-    """Record each week's joint work (joint case-weeks + warm hand-offs), as rules.update_ties sees it."""
+    """Record each week's joint work (joint case-weeks + warm hand-offs), as rules.ties.update_ties sees it."""
     weekly: list[float] = []
-    real = rules.update_ties
+    real = ties.update_ties
 
     def spy(ties, joint_work, *args):
         weekly.append(float(joint_work.sum()))
         return real(ties, joint_work, *args)
 
-    monkeypatch.setattr(rules, "update_ties", spy)
+    monkeypatch.setattr(ties, "update_ties", spy)
     return weekly
 
 
@@ -68,7 +69,7 @@ def test_resident_agent_reads_its_row(small_params):
     assert agent.needs["money"] == pytest.approx(0.75)
     model.case_provider[17] = 2
     assert agent.provider == 2
-    expected = float(rules.wellbeing(model.need[17:18], model.connection[17:18])[0])
+    expected = float(needs.wellbeing(model.need[17:18], model.connection[17:18])[0])
     assert agent.wellbeing == pytest.approx(expected)
 
 
@@ -164,3 +165,37 @@ def test_no_relationship_building_means_no_warm_handoffs_at_default_ties(small_p
     ts = _run(params).timeseries()
     assert ts["warm_handoffs"].sum() == 0
     assert max(joint_work_spy) == 0.0
+
+
+# --- long runs ------------------------------------------------------------------------------------------------------
+def test_week_stamps_do_not_overflow_past_630_years(small_params):
+    """Week stamps and durations are 32-bit: a model past week 32,767 (630 years, the old 16-bit limit) keeps
+    stamping failures, crises and waits correctly."""
+    model = PlaceModel(small_params(residents=600, years=1), resident_agents=False)
+    for _ in range(52):
+        model.step()
+    for array in (model.failure_until, model.crisis_until, model.case_weeks, model.wait_weeks, model.referral_weeks):
+        assert array.dtype == np.int32
+    model.steps = 40_000  # as if 770 years had passed (and room in the weekly table for the weeks to come)
+    model.n_weeks = 40_010
+    model.weekly = np.zeros((model.n_weeks, model.weekly.shape[1]))
+    for _ in range(10):
+        model.step()
+    stamped = model.failure_until[model.failure_until > 0]
+    assert stamped.max() > 40_000 and stamped.max() <= 40_010 + model.params.relations.failure_memory_weeks
+    assert model.timeseries()["crises"].ge(0).all()
+
+
+@pytest.mark.slow  # ~30 s: 36,400 weeks of a tiny place
+def test_a_700_year_run_finishes(tmp_path, monkeypatch):
+    """The whole command: a 700-year run finishes and writes its summary (it crashed at week 32,768 before)."""
+    import json
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("PLACESIM_RESULTS", str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "experiments.run", "residents=20", "years=700", "burn_in_years=0",
+                           "progress=off"], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert json.loads((folder / "summary.json").read_text())["years"] == 700

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import learning as L
+from sim.rules import learning as L
 
 
 def arr(x):

@@ -1,0 +1,64 @@
+"""Money, capacity and rationing (ODD 7.10): budgets in GBP, staff capacity in case units per week."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def weekly_allowance(budget_year: np.ndarray, budget_remaining: np.ndarray, weeks_left: int) -> np.ndarray:
+    """Money a provider may spend on staff this week (GBP): the planned ``budget_year / 52``, unless what is left
+    of the year's budget spread over the weeks left is less (a hiring freeze after emergencies ate the budget)."""
+    return np.minimum(budget_year / 52.0, np.maximum(budget_remaining, 0.0) / max(weeks_left, 1))
+
+
+def staff_capacity(allowance: np.ndarray, unit_cost: np.ndarray, relationship_time_share: np.ndarray) -> np.ndarray:
+    """Case units a provider can staff this week: ``allowance / unit_cost * (1 - relationship_time_share)``."""
+    return allowance / unit_cost * (1.0 - relationship_time_share)
+
+
+def ration_thresholds(
+    threshold: np.ndarray, base: float, waiting: np.ndarray, capacity: np.ndarray, response: float,
+    ceiling: float = 0.85,
+) -> np.ndarray:
+    """Quarterly rationing: thresholds rise when waiting lists exceed capacity and fall back towards ``base``.
+
+    ``threshold += 0.05 * response * (waiting / capacity - 1)``, kept within ``[base, max(base, ceiling)]``.
+    With ``response = 0`` thresholds stay at ``base``.
+    """
+    pressure = waiting / np.maximum(capacity, 1.0)
+    new = threshold + 0.05 * response * (pressure - 1.0)
+    return np.clip(new, base, max(base, ceiling))
+
+
+def split_budget(total: float, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` (GBP) in proportion to non-negative ``weights``; equally if they are all zero."""
+    weights = np.asarray(weights, dtype=float)
+    if weights.sum() <= 0:
+        weights = np.ones_like(weights)
+    return total * weights / weights.sum()
+
+
+def annual_budget(per_resident: float, residents: int, change_per_year: float, year: int) -> float:
+    """The year's budget for the modelled services (GBP): ``per_resident * N * (1 + change)^year``."""
+    return per_resident * residents * (1.0 + change_per_year) ** year
+
+
+def prevention_after_overspend(factor: float, overspend_ratio: float, response: float) -> float:
+    """Share of planned prevention funding kept after a year whose emergencies overspent the budget.
+
+    ``factor * (1 - min(1, response * overspend_ratio))``: a commissioner under pressure cuts prevention grants
+    first (NPI 2017: homelessness prevention -46 % while crisis spending rose +58 %).
+    """
+    return factor * (1.0 - min(1.0, response * max(overspend_ratio, 0.0)))
+
+
+def retender(due: np.ndarray, protected: np.ndarray, p_loss: float, rng: np.random.Generator) -> np.ndarray:
+    """Which contracts coming up for renewal (``due``, in order) the incumbent loses at a competitive retender.
+
+    Every due contract draws, protected or not, so protecting one provider moves no one else's draw; a
+    protected provider (an in-house team) never loses.
+    """
+    lost = np.zeros(due.size, dtype=bool)
+    for i in range(due.size):
+        lost[i] = (rng.random() < p_loss) and not protected[i]
+    return lost
