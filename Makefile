@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compare explore test test-all benchmark clean
+.PHONY: help bootstrap compare explore test test-all lint benchmark clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,6 +21,9 @@ test: bootstrap  ## run the fast tests (slow ones excluded)
 
 test-all: bootstrap  ## run all tests, slow ones included
 	$(PY) -m pytest -m ""
+
+lint: bootstrap  ## ruff check (run by CI)
+	$(PY) -m ruff check .
 
 benchmark: bootstrap  ## time the simulation
 	$(PY) -m experiments.benchmark

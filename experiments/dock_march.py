@@ -1,11 +1,11 @@
 """Dock the learning submodel against March (1991): the project's own functions in March's original setting.
 
     .venv/bin/python -m experiments.dock_march               # 2,000 runs per cell (about two minutes)
-    .venv/bin/python -m experiments.dock_march --runs 200    # quicker look
+    .venv/bin/python -m experiments.dock_march runs=200      # quicker look
 
 Setting: m = 30 dimensions, n = 50 individuals, reality +-1 with probability 0.5, beliefs uniform on
 {-1, 0, +1}, a neutral code, gradual socialisation (Christensen 2015), runs to equilibrium with no turnover or
-turbulence. Writes results/docking/march1991.csv (rows p1 = 0.1 ... 0.9; for p2 = 0.1, 0.5, 0.9 the mean
+turbulence. Writes <results>/docking/march1991.csv (rows p1 = 0.1 ... 0.9; for p2 = 0.1, 0.5, 0.9 the mean
 equilibrium knowledge of the code and its standard error) and prints it; then March's two further findings:
 moderate turnover (p3) raises knowledge when socialisation is fast, and under turbulence (p4) knowledge decays
 unless turnover brings in new beliefs (march1991_turnover.csv, march1991_turbulence.csv, march1991.png).
@@ -13,15 +13,22 @@ unless turnover brings in new beliefs (march1991_turnover.csv, march1991_turbule
 
 from __future__ import annotations
 
-import argparse
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sim.learning import run_march
+from sim.params import nonneg
+from sim.rules.learning import run_march
 
-from .config import RESULTS_DIR
+from .engine.cli import entry_point, help_requested, own_settings, relative
+
+
+@dataclass
+class DockingSettings:
+    runs: int = nonneg(2000, 1_000_000)  # runs per cell (at least 2)
+    seed: int = nonneg(1991, 2**63 - 1)
 
 P1 = [round(0.1 * i, 1) for i in range(1, 10)]
 P2 = [0.1, 0.5, 0.9]
@@ -29,7 +36,7 @@ P2 = [0.1, 0.5, 0.9]
 
 def cell_rng(base_seed: int, *key: float) -> np.random.Generator:
     """One independent stream per cell, so cells can be run in any order or alone."""
-    words = [int(round(k * 1000)) for k in key]
+    words = [round(k * 1000) for k in key]
     return np.random.default_rng(np.random.SeedSequence([base_seed, *words]))
 
 
@@ -62,12 +69,10 @@ def horizon_table(runs: int, base_seed: int, p1: float, p2: float, p3_values: li
 
 
 def figure(table: pd.DataFrame, turnover: pd.DataFrame, turbulence: pd.DataFrame, path) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
+    fig = Figure(figsize=(15, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3)
     for p2 in P2:
         axes[0].errorbar(table["p1"], table[f"knowledge_p2_{p2}"], yerr=1.96 * table[f"se_p2_{p2}"],
                          marker="o", capsize=2, label=f"p2 = {p2}")
@@ -87,21 +92,24 @@ def figure(table: pd.DataFrame, turnover: pd.DataFrame, turbulence: pd.DataFrame
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=2000, help="runs per cell (default 2000)")
-    parser.add_argument("--seed", type=int, default=1991)
-    args = parser.parse_args(argv)
+@entry_point
+def main(argv: list[str]) -> int:
+    if help_requested(argv, __doc__, ()):
+        return 0
+    from .engine import store
+    from .engine.config import ConfigError
+
+    args = own_settings(argv, DockingSettings)
     if args.runs < 2:
-        parser.error("--runs must be at least 2")
-    folder = RESULTS_DIR / "docking"
+        raise ConfigError(f"runs: must be at least 2, got {args.runs}")
+    store.check_results_root()
+    folder = store.output_dir("docking")
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     table = equilibrium_table(args.runs, args.seed)
-    table.to_csv(folder / "march1991.csv", index=False)
+    store.write_text(folder / "march1991.csv", table.to_csv(index=False))
     print(f"Equilibrium knowledge of the code (mean +- standard error over {args.runs} runs per cell); "
           f"m=30, n=50, no turnover or turbulence")
     print(f"{'p1':>5} " + " ".join(f"{'p2=' + str(p2):>16}" for p2 in P2))
@@ -118,15 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         horizon_table(horizon_runs, args.seed, 0.5, 0.5, [0.0, 0.02, 0.05, 0.1], p4, 300, 200)
         for p4 in (0.0, 0.02)
     ], ignore_index=True)
-    turnover.to_csv(folder / "march1991_turnover.csv", index=False)
-    turbulence.to_csv(folder / "march1991_turbulence.csv", index=False)
+    store.write_text(folder / "march1991_turnover.csv", turnover.to_csv(index=False))
+    store.write_text(folder / "march1991_turbulence.csv", turbulence.to_csv(index=False))
     print(f"\nTurnover p3 (p2=0.5, no turbulence): mean code knowledge over periods 201-300, {horizon_runs} runs")
     print(turnover.pivot(index="p3", columns="p1", values="knowledge").round(3).to_string())
     print("\nTurbulence p4 with turnover p3 (p1=p2=0.5): mean code knowledge over periods 201-300")
     print(turbulence.pivot(index="p3", columns="p4", values="knowledge").round(3).to_string())
     figure(table, turnover, turbulence, folder / "march1991.png")
-    print(f"\nWritten: {folder}/march1991.csv, march1991_turnover.csv, march1991_turbulence.csv, march1991.png "
-          f"({time.perf_counter() - start:.0f} s)")
+    print(f"\nWritten: {relative(folder)}/march1991.csv, march1991_turnover.csv, march1991_turbulence.csv, "
+          f"march1991.png ({time.perf_counter() - start:.0f} s)")
     return 0
 
 

@@ -1,45 +1,53 @@
 """Run one simulation and write results/runs/<run id>/.
 
     .venv/bin/python -m experiments.run scenario=whole_system seed=3 residents=5000 years=5
+    .venv/bin/python -m experiments.run residents=2000 figures=true        # also overview.png
 
-Arguments are Hydra overrides (``key=value``; see conf/config.yaml). Writes config.yaml (fully resolved),
-timeseries.parquet (weekly), neighbourhoods.parquet (per neighbourhood per month), summary.json (headline
-outcomes after the burn-in, with the seed and versions) and PNG plots.
+Arguments are Hydra overrides (``key=value``; see conf/config.yaml). Writes config.yaml (the model's resolved
+configuration), timeseries.parquet (weekly), neighbourhoods.parquet (per neighbourhood per month), summary.json
+(outcomes after the burn-in, with the seed, the overrides that reproduce the run, and versions); with
+``figures=true`` also overview.png. Every record the project stores (a sweep's or a comparison's
+table.parquet) has an ``overrides`` column: passing it here re-runs that record exactly.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
-from .cli import fail, help_requested, relative
-from .config import RESULTS_DIR, ConfigError, config_hash, load_config, model_params, resolved_yaml
-from .runner import show_progress, simulate, write_run
-
-HEADLINE = ("mean_wellbeing", "failure_demand_share", "crises_per_1000_per_year", "mean_wait_weeks",
-            "total_cost", "mean_resident_trust", "collaboration_density")
+from .engine.cli import entry_point, help_requested, relative
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+@entry_point
+def main(argv: list[str]) -> int:
     if help_requested(argv, __doc__):
         return 0
-    try:
-        cfg, config = load_config(argv)
-    except ConfigError as exc:
-        return fail(exc)
+    from sim.outcomes import HEADLINE, OUTCOMES
+
+    from .engine.config import config_hash, load_config, model_overrides, model_params, model_yaml
+    from .engine.plan import format_override
+    from .engine.resources import check_memory
+    from .engine.runner import simulate, write_run
+    from .engine.store import check_results_root, output_dir
+
+    cfg, config = load_config(argv)
     params = model_params(config)
+    check_memory(params)
+    check_results_root()
     run_id = f"{params.scenario.name}-{params.place.name}-seed{params.seed}-{config_hash(cfg)}"
-    folder = RESULTS_DIR / "runs" / run_id
+    folder = output_dir("runs", run_id)
+    overrides = model_overrides(argv)
+    if not any(item.split("=", 1)[0] == "seed" for item in overrides):
+        overrides.append(format_override("seed", params.seed))  # the seed is part of every record's identity
     print(f"Running {params.scenario.name} on {params.place.name}: {params.residents:,} residents, "
           f"{params.burn_in_years} burn-in + {params.years} years, seed {params.seed}")
     start = time.perf_counter()
-    result = simulate(params, progress=show_progress(config.progress), label=params.scenario.name)
-    write_run(result, params, resolved_yaml(cfg), folder, run_id)
+    result = simulate(params, progress=config.progress, label=params.scenario.name)
+    import shlex
+
+    write_run(result, params, shlex.join(overrides), model_yaml(cfg), folder, run_id, figures=config.figures)
     seconds = time.perf_counter() - start
     for key in HEADLINE:
-        value = result.summary[key]
-        print(f"  {key:<28} {value:,.3f}" if abs(value) < 1e4 else f"  {key:<28} {value:,.0f}")
+        print(f"  {OUTCOMES[key].label:<44} {OUTCOMES[key].format(result.summary[key]):>12}  {OUTCOMES[key].unit}")
     print(f"Done in {seconds:.1f} s. Results: {relative(folder)}/")
     return 0
 

@@ -1,6 +1,10 @@
-"""Shared fixtures: quiet Mesa, compose configurations once per session, build small parameter sets.
+"""Shared fixtures: a private results root, quiet Mesa, configurations composed once per session, small worlds.
 
-Tests build parameters the way the entry points do (``experiments.config.load_config`` then ``model_params``),
+Every test session writes under its own temporary results root (``PLACESIM_RESULTS``, inherited by the
+commands tests start), never into the project's results/; tests that check "nothing written outside the results
+root" compare the project's results/ before and after.
+
+Tests build parameters the way the entry points do (``experiments.engine.config.load_config`` then ``model_params``),
 so every test also exercises the schema and the validator. Composition costs ~0.1 s, so it is cached per set
 of overrides for the whole session; each caller gets its own deep copy and may modify it freely.
 """
@@ -8,13 +12,31 @@ of overrides for the whole session; each caller gets its own deep copy and may m
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
 
 import pytest
 
-from experiments.config import load_config, model_params, quiet_libraries
+from experiments.engine.config import load_config, model_params, quiet_libraries
 
 # A small world: ~0.3 s for a whole run, big enough for every mechanism to fire.
 SMALL = {"residents": 1500, "years": 2, "burn_in_years": 1, "seed": 1}
+
+
+_OWN_ROOT: list[str] = []
+
+
+def pytest_configure(config):
+    if "PLACESIM_RESULTS" not in os.environ:
+        _OWN_ROOT.append(tempfile.mkdtemp(prefix="placesim-results-"))
+        os.environ["PLACESIM_RESULTS"] = _OWN_ROOT[0]
+
+
+def pytest_unconfigure(config):
+    for root in _OWN_ROOT:
+        shutil.rmtree(root, ignore_errors=True)
+        os.environ.pop("PLACESIM_RESULTS", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,18 +10,29 @@ from __future__ import annotations
 import solara
 from mesa.visualization import Slider, SolaraViz
 
-from ..config import quiet_libraries
-from .model import PLACES, SCENARIOS, ExplorerModel
+from ..engine.config import quiet_libraries
+from ..engine.ranges import field_of, plausible
+from .model import OVERRIDE_KEYS, PLACES, SCENARIOS, ExplorerModel
 from .views import BehavioursView, InfoView, NeighbourhoodView, NetworkView, PlotsView
+
+
+def uncertainty_slider(name: str, label: str, steps: int = 20) -> Slider:
+    """A slider over the uncertainty's plausible range (conf/ranges.yaml), starting at its default."""
+    key = OVERRIDE_KEYS[name]
+    span = plausible(key)
+    _, default = field_of(key)
+    step = float(f"{(span.high - span.low) / steps:.1g}")
+    return Slider(label, default, span.low, span.high, step)
+
 
 MODEL_PARAMS = {
     "scenario_name": {"type": "Select", "value": "silo", "values": SCENARIOS, "label": "Scenario"},
     "place": {"type": "Select", "value": "synthetic", "values": PLACES, "label": "Place"},
-    "need_coupling": Slider("Need coupling", 0.04, 0.0, 0.12, 0.01),
-    "relationship_build_rate": Slider("Relationship build rate", 0.05, 0.0, 0.2, 0.01),
-    "coordination_cost": Slider("Coordination cost", 0.1, 0.0, 0.5, 0.05),
-    "trust_loss_gain_ratio": Slider("Trust loss:gain ratio", 3.0, 1.0, 6.0, 0.5),
-    "budget_per_resident": Slider("Budget per resident (GBP/year)", 80, 20, 200, 10),
+    "need_coupling": uncertainty_slider("need_coupling", "Need coupling"),
+    "relationship_build_rate": uncertainty_slider("relationship_build_rate", "Relationship build rate"),
+    "coordination_cost": uncertainty_slider("coordination_cost", "Coordination cost"),
+    "trust_loss_gain_ratio": uncertainty_slider("trust_loss_gain_ratio", "Trust loss:gain ratio"),
+    "budget_per_resident": uncertainty_slider("budget_per_resident", "Budget per resident (GBP/year)", 12),
     "residents": Slider("Residents", 5000, 1000, 20000, 1000),
     "seed": Slider("Seed", 0, 0, 99, 1),
 }

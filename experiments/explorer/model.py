@@ -1,7 +1,7 @@
 """ExplorerModel: a PlaceModel whose keyword arguments are the explorer's controls.
 
 SolaraViz re-creates the model on Reset by calling its class with the controls' values as keyword arguments.
-Every value goes through :func:`experiments.config.load_config` as a Hydra override, so the page validates
+Every value goes through :func:`experiments.engine.config.load_config` as a Hydra override, so the page validates
 exactly as ``experiments.run`` does; a bad value raises the same one-line :class:`ConfigError`.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sim import PlaceModel
 
-from ..config import load_config, model_params, options, quiet_libraries
+from ..engine.config import load_config, model_params, options, quiet_libraries
 
 # name of the keyword -> the configuration key it overrides
 OVERRIDE_KEYS = {

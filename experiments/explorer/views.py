@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 import experiments
 from sim.behaviours import BEHAVIOURS
 from sim.indicators import WEEKLY_COLUMNS
+from sim.outcomes import OUTCOMES
 
 from .model import ExplorerModel
 
@@ -34,7 +35,7 @@ MEASURES = {  # what the neighbourhood view can show: (colour bar label, colour 
 def neighbourhood_values(model: ExplorerModel, measure: str) -> np.ndarray:
     """This week's mean of ``measure`` per neighbourhood (residents weighted equally)."""
     per_resident = {
-        "wellbeing": model.last_wellbeing,
+        "wellbeing": model.wellbeing,
         "unmet need": model.unmet_by_resident,
         "trust": model.trust.mean(axis=1),
     }[measure]
@@ -69,7 +70,7 @@ def provider_graph(model: ExplorerModel) -> nx.Graph:
         is_service = i < model.n_services
         name = model.domains[i] if is_service else f"org {i - model.n_services + 1}"
         graph.add_node(i, name=name, service=is_service, open=bool(model.provider_open[i]),
-                       adopted=bool(model.adopted[i]))
+                       adopted=bool(model.practice.adopted[i]))
     rows, cols = np.nonzero(np.triu(model.ties, 1) >= MIN_TIE_DRAWN)
     for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
         graph.add_edge(a, b, weight=float(model.ties[a, b]))
@@ -149,7 +150,7 @@ def plots_figure(model: ExplorerModel) -> Figure:
     fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11, hspace=0.35, wspace=0.38)
     axes = fig.subplots(2, 3, sharex=True).ravel()
     panels = [
-        ("Mean wellbeing", [("mean_wellbeing", "wellbeing", "#2f855a")]),
+        (OUTCOMES["mean_wellbeing"].title, [("mean_wellbeing", "wellbeing", "#2f855a")]),
         ("Contacts per week", [("contacts_value", "value demand", "#2b6cb0"),
                                ("contacts_failure", "failure demand", "#c53030")]),
         ("Crises per week", [("crises", "crises", "#c53030")]),

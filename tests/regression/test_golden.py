@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.runner import simulate
+from experiments.engine.runner import simulate
 
 GOLDEN = Path(__file__).with_name("golden_summary.json")
 RTOL = 1e-9

@@ -8,12 +8,14 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
+import pandas as pd
 import pytest
 
-from experiments.compare import execute, plan, replicate_seeds
-from experiments.config import ROOT, config_hash, load_config, model_params, resolved_yaml
-from experiments.runner import simulate, write_run
+from experiments.engine.config import ROOT, EngineSettings, config_hash, load_config, model_params, model_yaml
+from experiments.engine.plan import plan_runs
+from experiments.engine.runner import simulate, write_run
+from experiments.engine.seeds import replicate_seeds
+from experiments.engine.study import read_series, run_study
 
 OVERRIDES = ["scenario=whole_system", "residents=1200", "years=1", "burn_in_years=1", "seed=11"]
 COMPARED_FILES = ("summary.json", "timeseries.parquet", "neighbourhoods.parquet", "config.yaml")
@@ -23,7 +25,8 @@ def _write(overrides: list[str], folder):
     cfg, config = load_config(overrides)
     params = model_params(config)
     run_id = f"repro-{config_hash(cfg)}"
-    return write_run(simulate(params, resident_agents=False), params, resolved_yaml(cfg), folder, run_id)
+    return write_run(simulate(params, resident_agents=False), params, " ".join(overrides), model_yaml(cfg), folder,
+                     run_id)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +59,7 @@ def test_same_seed_same_bytes_in_another_process(first_run, tmp_path):
         from pathlib import Path
         sys.path.insert(0, {str(ROOT / "tests" / "regression")!r})
         from test_reproducibility import OVERRIDES, _write
-        from experiments.config import quiet_libraries
+        from experiments.engine.config import quiet_libraries
         quiet_libraries()
         _write(OVERRIDES, Path({str(folder)!r}))
     """)
@@ -84,16 +87,19 @@ def test_replicate_seeds_are_deterministic_distinct_and_stable_under_extension()
     assert set(replicate_seeds(1, 10)).isdisjoint(seeds)
 
 
-def test_comparison_results_do_not_depend_on_worker_count():
-    """Two spawned workers give exactly the summaries one process gives, in job order."""
-    _, jobs = plan(["residents=800", "years=1", "burn_in_years=1", "compare.n_seeds=2"])
-    assert [(j.scenario, j.replicate) for j in jobs] == [("silo", 0), ("silo", 1),
-                                                        ("whole_system", 0), ("whole_system", 1)]
-    assert jobs[0].seed == jobs[2].seed != jobs[1].seed  # common random numbers across scenarios
-    serial = execute(jobs, workers=1, progress=False)
-    parallel = execute(jobs, workers=2, progress=False)
-    for one, two in zip(serial, parallel, strict=True):
-        (job_a, summary_a, month_a, *_), (job_b, summary_b, month_b, *_) = one, two
-        assert (job_a.scenario, job_a.seed) == (job_b.scenario, job_b.seed)
-        assert_same_summary(summary_a, summary_b)
-        np.testing.assert_array_equal(month_a.to_numpy(dtype=float), month_b.to_numpy(dtype=float))
+def test_comparison_results_do_not_depend_on_worker_count(tmp_path):
+    """Two workers on the engine give exactly the records and monthly series one process gives."""
+    plan = plan_runs(["residents=800", "years=1", "burn_in_years=1"], ["silo", "whole_system"], [{}],
+                     replicate_seeds(20261122, 2))
+    assert [(r["scenario"], r["replicate"]) for r in plan.index] == [("silo", 0), ("silo", 1),
+                                                                    ("whole_system", 0), ("whole_system", 1)]
+    assert plan.index[0]["seed"] == plan.index[2]["seed"] != plan.index[1]["seed"]  # common random numbers
+    tables, series = {}, {}
+    for workers in (1, 2):
+        folder = tmp_path / f"workers{workers}"
+        run_study(folder, plan, EngineSettings(workers=workers), "off", series=True, say=lambda *a: None)
+        tables[workers] = pd.read_parquet(folder / "table.parquet").drop(columns=["wall_seconds"])
+        series[workers] = read_series(folder, plan.hashes)
+    pd.testing.assert_frame_equal(tables[1], tables[2])
+    for run_hash in plan.hashes:
+        pd.testing.assert_frame_equal(series[1][run_hash], series[2][run_hash])

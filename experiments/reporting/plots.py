@@ -1,45 +1,25 @@
-"""Figures for a run folder and for a comparison (matplotlib, Agg backend, PNG)."""
+"""Figures for a run folder and for a comparison (matplotlib's object-oriented API, Agg, PNG; never pyplot, so
+nothing is shared between threads and start-up stays short)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from sim.rules import FAILURE_KINDS  # noqa: E402
+from sim.indicators import monthly
+from sim.outcomes import OUTCOMES
+from sim.rules.failure import FAILURE_KINDS
 
 COLOURS = {"silo": "#c0392b", "whole_system": "#2471a3", "prototype": "#239b56", "whole_place": "#b9770e",
            "behaviours_without_infrastructure": "#7d3c98"}  # display colours; any other scenario uses PALETTE
 PALETTE = ["#c0392b", "#2471a3", "#239b56", "#b9770e", "#7d3c98", "#5d6d7e"]
 
 
-def monthly(ts: pd.DataFrame) -> pd.DataFrame:
-    """Four-week blocks: sums of counts, means of states; the time axis is in years since the burn-in ended."""
-    block = (ts["week"] - 1) // 4
-    sums = [c for c in ts.columns if c.startswith(("contacts_", "failure_", "crises", "spend_", "refusals",
-                                                    "triaged", "signposts", "warm_handoffs", "lost_referrals",
-                                                    "admissions", "wait_weeks_admitted"))]
-    grouped = ts.groupby(block)
-    out = grouped[sums].sum()
-    means = [c for c in ts.columns if c not in sums and c not in ("week", "year")]
-    out[means] = grouped[means].mean()
-    burn_in_weeks = int((ts["year"] < 0).sum())
-    out["t_years"] = (grouped["week"].max() - burn_in_weeks) / 52.0
-    return derived(out).reset_index(drop=True)
-
-
-def derived(frame: pd.DataFrame) -> pd.DataFrame:
-    contacts = frame["contacts_value"] + frame["contacts_failure"]
-    spend = frame["spend_support"] + frame["spend_community"] + frame["spend_emergency"]
-    frame["failure_demand_share"] = frame["contacts_failure"] / contacts.where(contacts > 0)
-    frame["emergency_share_of_spend"] = frame["spend_emergency"] / spend.where(spend > 0)
-    return frame
+def _figure(figsize, **kwargs) -> Figure:
+    return Figure(figsize=figsize, layout="constrained", **kwargs)
 
 
 def _shade_burn_in(ax) -> None:
@@ -49,11 +29,17 @@ def _shade_burn_in(ax) -> None:
         ax.set_xlim(left=left)
 
 
-def run_figures(result, params, folder: Path) -> None:
-    """overview.png, failure_demand.png and neighbourhoods.png for one run."""
+def run_figures(result, params, folder: Path) -> list[str]:
+    """overview.png for one run: six indicators over time, contacts by kind, and neighbourhoods.
+
+    One figure with a fixed layout (no layout engine): drawing is most of a small run's time.
+    """
     m = monthly(result.timeseries)
     per_1000_year = 1000.0 * 13 / params.residents
-    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), constrained_layout=True)
+    colour = COLOURS.get(params.scenario.name, PALETTE[0])
+    fig = Figure(figsize=(17, 8))
+    fig.subplots_adjust(left=0.05, right=0.97, top=0.91, bottom=0.08, wspace=0.32, hspace=0.42)
+    grid = fig.add_gridspec(2, 4)
     panels = [
         ("mean_wellbeing", "Mean wellbeing (0-1)", 1.0),
         ("unmet_need", "Unmet need per resident", 1.0),
@@ -62,50 +48,38 @@ def run_figures(result, params, folder: Path) -> None:
         ("mean_resident_trust", "Residents' mean trust (0-1)", 1.0),
         ("collaboration_density", "Collaboration density (share of provider pairs)", 1.0),
     ]
-    for ax, (column, title, scale) in zip(axes.flat, panels, strict=True):
-        ax.plot(m["t_years"], m[column] * scale, color=COLOURS.get(params.scenario.name, PALETTE[0]))
+    cells = [grid[0, 0], grid[0, 1], grid[0, 2], grid[1, 0], grid[1, 1], grid[1, 2]]
+    for cell, (column, title, scale) in zip(cells, panels, strict=True):
+        ax = fig.add_subplot(cell)
+        ax.plot(m["t_years"], m[column] * scale, color=colour)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("years since burn-in ended")
         _shade_burn_in(ax)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{params.scenario.name} - {params.place.name} - {params.residents:,} residents - seed {params.seed}")
-    fig.savefig(folder / "overview.png", dpi=110)
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
+    ax = fig.add_subplot(grid[0, 3])
     kinds = [f"failure_{k}" for k in FAILURE_KINDS]
     ax.stackplot(m["t_years"], m["contacts_value"], *(m[k] for k in kinds),
                  labels=["value demand", *(k.replace("failure_", "failure: ").replace("_", " ") for k in kinds)],
                  colors=["#85c1e9", "#922b21", "#cb4335", "#e67e22", "#f1c40f", "#7f8c8d"])
-    ax.set_title("Contacts per month: value demand and failure demand by cause")
+    ax.set_title("Contacts per month, value and failure demand", fontsize=10)
     ax.set_xlabel("years since burn-in ended")
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.legend(loc="upper left", fontsize=7, ncol=1)
     _shade_burn_in(ax)
-    fig.savefig(folder / "failure_demand.png", dpi=110)
-    plt.close(fig)
 
     nb = result.neighbourhoods
     last = nb[nb["month"] > nb["month"].max() - 13].groupby("neighbourhood").mean(numeric_only=True)
-    fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
+    ax = fig.add_subplot(grid[1, 3])
     points = ax.scatter(last["deprivation"], last["mean_wellbeing"], c=last["mean_resident_trust"],
                         s=12 + 60 * last["residents"] / last["residents"].max(), cmap="viridis")
-    fig.colorbar(points, label="mean trust")
+    fig.colorbar(points, ax=ax, label="mean trust")
     ax.set_xlabel("deprivation (0 least, 1 most)")
     ax.set_ylabel("mean wellbeing, final year")
-    ax.set_title("Neighbourhoods: wellbeing against deprivation")
+    ax.set_title("Neighbourhoods: wellbeing against deprivation", fontsize=10)
     ax.grid(alpha=0.3)
-    fig.savefig(folder / "neighbourhoods.png", dpi=110)
-    plt.close(fig)
-
-
-def mean_and_band(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over replicates (axis 0) and a t-based confidence band (mean +- t * s / sqrt(n))."""
-    n = values.shape[0]
-    mean = np.nanmean(values, axis=0)
-    if n < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
+    fig.suptitle(f"{params.scenario.name} - {params.place.name} - {params.residents:,} residents - seed {params.seed}")
+    fig.savefig(folder / "overview.png", dpi=100)
+    return ["overview.png"]
 
 
 TIME_PANELS = [
@@ -125,20 +99,20 @@ def compare_figures(monthly_runs: pd.DataFrame, scenarios: list[str], confidence
                     title: str) -> list[str]:
     """Main indicators over time, mean and confidence band per scenario; one grid and one file per indicator."""
     written = []
-    fig, axes = plt.subplots(3, 3, figsize=(16, 11), constrained_layout=True)
+    fig = _figure((16, 11))
+    axes = fig.subplots(3, 3)
     for ax, (column, label, _) in zip(axes.flat, TIME_PANELS, strict=True):
         _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(f"{title}: mean and {confidence:.0%} confidence band over seeds")
     fig.savefig(folder / "indicators_over_time.png", dpi=110)
-    plt.close(fig)
     written.append("indicators_over_time.png")
     for column, label, _ in [*TIME_PANELS[:6], TIME_PANELS[-1]]:
-        fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+        fig = _figure((7, 4))
+        ax = fig.subplots()
         _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
         ax.legend(fontsize=8)
         fig.savefig(folder / f"{column}.png", dpi=110)
-        plt.close(fig)
         written.append(f"{column}.png")
     return written
 
@@ -159,6 +133,8 @@ def _band_panel(ax, monthly_runs, scenarios, column, label, confidence, baseline
         if scenario == baseline:
             continue
         values = table(scenario) - base
+        from ..stats.comparison import mean_and_band  # scipy.stats: imported only for comparisons
+
         mean, low, high = mean_and_band(values.to_numpy(dtype=float), confidence)
         if column in SHARES and baseline is None:
             low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
@@ -177,7 +153,8 @@ def outcome_figure(summary: pd.DataFrame, outcomes: list[str], scenarios: list[s
     """Headline outcomes: mean and confidence interval per scenario, one small panel per outcome."""
     cols = 4
     rows = int(np.ceil(len(outcomes) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(16, 2.6 * rows), constrained_layout=True)
+    fig = _figure((16, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
         sub = summary[summary["outcome"] == outcome].set_index("scenario").loc[scenarios]
         y = np.arange(len(scenarios))
@@ -187,12 +164,11 @@ def outcome_figure(summary: pd.DataFrame, outcomes: list[str], scenarios: list[s
             ax.plot(sub.loc[scenario, "mean"], yi, "o", color=COLOURS.get(scenario, PALETTE[yi % len(PALETTE)]))
         ax.set_yticks(y, scenarios, fontsize=8)
         ax.set_ylim(-0.7, len(scenarios) - 0.3)
-        ax.set_title(outcome, fontsize=9)
+        ax.set_title(OUTCOMES[outcome].title if outcome in OUTCOMES else outcome, fontsize=8, wrap=True)
         ax.grid(alpha=0.3, axis="x")
     for ax in list(axes.flat)[len(outcomes):]:
         ax.axis("off")
     fig.savefig(folder / "outcomes.png", dpi=110)
-    plt.close(fig)
     return "outcomes.png"
 
 
@@ -202,7 +178,8 @@ def behaviours_radar(runs: pd.DataFrame, scenarios: list[str], folder: Path) -> 
 
     keys = list(BEHAVIOURS)
     angles = np.linspace(0, 2 * np.pi, len(keys), endpoint=False)
-    fig, ax = plt.subplots(figsize=(7.5, 7.5), subplot_kw={"projection": "polar"}, constrained_layout=True)
+    fig = _figure((7.5, 7.5))
+    ax = fig.add_subplot(projection="polar")
     for i, scenario in enumerate(scenarios):
         values = runs.loc[runs["scenario"] == scenario, [f"behaviour_{k}" for k in keys]].mean().to_numpy()
         colour = COLOURS.get(scenario, PALETTE[i % len(PALETTE)])
@@ -213,7 +190,6 @@ def behaviours_radar(runs: pd.DataFrame, scenarios: list[str], folder: Path) -> 
     ax.set_title("Nine system behaviours (Lankelly Chase), scored 0-10 from the model's state")
     ax.legend(loc="lower right", bbox_to_anchor=(1.1, -0.05))
     fig.savefig(folder / "system_behaviours.png", dpi=110)
-    plt.close(fig)
     return "system_behaviours.png"
 
 
@@ -228,7 +204,8 @@ ROUTE_PANELS = [
 def route_figure(monthly_runs: pd.DataFrame, scenarios: list[str], baseline: str, confidence: float,
                  folder: Path) -> str:
     """How each route unfolds: adoption, infrastructure, learning and ties, and wellbeing against the baseline."""
-    fig, axes = plt.subplots(2, 3, figsize=(16, 8), constrained_layout=True)
+    fig = _figure((16, 8))
+    axes = fig.subplots(2, 3)
     for ax, (column, label) in zip(axes.flat, ROUTE_PANELS, strict=False):
         _band_panel(ax, monthly_runs, scenarios, column, label, confidence)
     for ax, (column, label) in zip(axes.flat[4:], [("mean_wellbeing", "Mean wellbeing"),
@@ -238,5 +215,4 @@ def route_figure(monthly_runs: pd.DataFrame, scenarios: list[str], baseline: str
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(f"Routes into whole-system working: mean and {confidence:.0%} confidence band over seeds")
     fig.savefig(folder / "routes.png", dpi=110)
-    plt.close(fig)
     return "routes.png"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import solara
 
-from experiments.config import ConfigError
+from experiments.engine.config import ConfigError
 from experiments.explorer import app
 from experiments.explorer.model import ExplorerModel
 from experiments.explorer.views import INFO_PATH, indicator_series, plots_figure, provider_graph

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from experiments.engine.store import results_root
+
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "results" / "explorer" / "e2e.png"
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOT = results_root() / "explorer" / "e2e.png"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -40,7 +42,7 @@ def server(tmp_path):
     port = free_port()
     log_path = tmp_path / "server.log"
     log = log_path.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "experiments.explore", "--port", str(port)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "experiments.explore", f"port={port}"], cwd=ROOT,
                                stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}/"
     try:

@@ -1,35 +1,23 @@
-"""report.md for a scenario comparison: what was compared, the headline table, the figures, the limits."""
+"""report.md for a comparison: what was compared, the headline table, routes, behaviours, figures, the limits.
+
+Outcome labels, units, better directions and formats come from the registry (:mod:`sim.outcomes`); the
+statistics from :mod:`experiments.stats.comparison`.
+"""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .plots import behaviours_radar, compare_figures, outcome_figure, route_figure
+from sim.behaviours import BEHAVIOURS
+from sim.outcomes import HIGHER, LOWER, OUTCOMES, REPORTED
 
-# outcome -> (plain label, which direction is better, format)
-OUTCOME_INFO = {
-    "mean_wellbeing": ("Mean wellbeing (0-1)", "higher", "{:.4f}"),
-    "wellbeing_gap_deprived": ("Wellbeing gap, least minus most deprived fifth of neighbourhoods", "lower", "{:.4f}"),
-    "unmet_need": ("Unmet need per resident (need above 0.3 not being addressed)", "lower", "{:.4f}"),
-    "multiple_disadvantage_share": ("Share of residents with 3+ high needs at once", "lower", "{:.4f}"),
-    "crises_per_1000_per_year": ("Crises per 1,000 residents per year", "lower", "{:.1f}"),
-    "failure_demand_share": ("Failure demand, share of all contacts", "lower", "{:.3f}"),
-    "refusal_rate": ("Refusals, share of contacts assessed by services", "lower", "{:.3f}"),
-    "mean_wait_weeks": ("Mean wait before support starts (weeks)", "lower", "{:.1f}"),
-    "lost_referral_share": ("Referrals lost (signposts never acted on), share of referrals", "lower", "{:.3f}"),
-    "total_cost": ("Total spend per year (GBP)", "lower", "{:,.0f}"),
-    "prevention_share_of_spend": ("Share of spend on support rather than crisis response", "higher", "{:.3f}"),
-    "cost_per_wellbeing_point": ("Cost per resident-year per wellbeing point (GBP)", "lower", "{:.3f}"),
-    "mean_resident_trust": ("Residents' mean trust in providers (0-1)", "higher", "{:.4f}"),
-    "collaboration_density": ("Share of provider pairs with a working relationship", "higher", "{:.3f}"),
-    "mean_tie_strength": ("Mean tie strength between providers (0-1)", "higher", "{:.3f}"),
-    "community_orgs_open": ("Community organisations open at the end", "higher", "{:.1f}"),
-    "practice_knowledge": ("Providers' practice knowledge of what helps (0.5 = chance)", "higher", "{:.3f}"),
-}
+from ..stats.comparison import evaluated_months, overtaking, reading, yearly_differences
+from .plots import behaviours_radar, compare_figures, outcome_figure, route_figure
 
 LEAVES_OUT = [
     "Money is a single budget line per provider for the modelled casework; housing stock, benefits, health "
@@ -46,50 +34,20 @@ LEAVES_OUT = [
 
 
 def fmt(outcome: str, value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    return OUTCOME_INFO.get(outcome, (outcome, None, "{:.4g}"))[2].format(value)
+    info = OUTCOMES.get(outcome)
+    if info is None:
+        return "n/a" if value is None or not np.isfinite(value) else f"{value:.4g}"
+    return info.format(value)
 
 
-def reading(outcome: str, diff: float, low: float, high: float) -> str:
-    """Plain words for a paired difference and its confidence interval."""
-    if not all(np.isfinite([diff, low, high])):
-        return "not estimable"
-    if low <= 0 <= high:
-        return "no clear difference"
-    better = OUTCOME_INFO.get(outcome, ("", None, ""))[1]
-    if better is None:
-        return "higher" if diff > 0 else "lower"
-    improves = (diff > 0) == (better == "higher")
-    return "better" if improves else "worse"
-
-
-def evaluated_months(months: pd.DataFrame) -> pd.DataFrame:
-    """Months after the burn-in, with their evaluated year (1 = the first year after the burn-in)."""
-    return months[months["t_years"] > 0].assign(year=lambda f: np.ceil(f["t_years"]).astype(int))
-
-
-def yearly_differences(months: pd.DataFrame, scenario: str, baseline: str, column: str) -> pd.DataFrame:
-    """Per evaluated year: mean of ``column`` in scenario minus baseline, paired by replicate."""
-    ev = evaluated_months(months)
-    per = ev.groupby(["scenario", "replicate", "year"])[column].mean().unstack("scenario")
-    diff = (per[scenario] - per[baseline]).groupby("year")
-    return pd.DataFrame({"mean": diff.mean(), "low": diff.quantile(0.1), "high": diff.quantile(0.9)})
-
-
-def overtaking(months: pd.DataFrame, scenario: str, baseline: str, column: str, better: str) -> dict:
-    """When ``scenario`` overtakes ``baseline`` on ``column`` for good, and how deep it dips first.
-
-    ``overtake``: the first evaluated year from which the mean paired difference is better every year to the
-    end (None if never). ``dip``: the worst yearly difference before that (None if it never falls behind).
-    """
-    yearly = yearly_differences(months, scenario, baseline, column)["mean"]
-    gains = yearly if better == "higher" else -yearly
-    overtake = next((int(y) for y in gains.index if (gains.loc[y:] > 0).all()), None)
-    before = gains if overtake is None else gains.loc[: overtake - 1]
-    behind = before[before < 0]
-    dip = None if behind.empty else (int(behind.idxmin()), float(yearly.loc[behind.idxmin()]))
-    return {"overtake": overtake, "dip": dip}
+def lever_rows(scenario_params: dict) -> dict[str, dict]:
+    """Each scenario's route levers as simulated (the user's overrides included), ``reform`` flattened."""
+    rows = {}
+    for scenario, params in scenario_params.items():
+        row = asdict(params.scenario)
+        row.update({f"reform.{part}": year for part, year in row.pop("reform").items()})
+        rows[scenario] = row
+    return rows
 
 
 def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, confidence: float,
@@ -119,11 +77,11 @@ def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, con
         if scenario == baseline:
             cells += ["-"] * 4
         else:
-            wb = overtaking(months, scenario, baseline, "mean_wellbeing", "higher")
+            wb = overtaking(months, scenario, baseline, "mean_wellbeing", HIGHER)
             cells.append("never" if wb["overtake"] is None else f"year {wb['overtake']}")
             cells.append("none" if wb["dip"] is None else f"{wb['dip'][1]:+.5f} in year {wb['dip'][0]}")
             for column in ("crises", "waiting"):
-                ahead = overtaking(months, scenario, baseline, column, "lower")["overtake"]
+                ahead = overtaking(months, scenario, baseline, column, LOWER)["overtake"]
                 cells.append("never" if ahead is None else f"year {ahead}")
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
     lines += ["", f"![Routes over time]({figure})", "",
@@ -135,21 +93,17 @@ def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, con
     return lines
 
 
-def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame, differences: pd.DataFrame,
-                 months: pd.DataFrame, versions: dict, wall: float, workers: int) -> None:
+def write_report(folder: Path, config, scenario_params: dict, runs: pd.DataFrame, summary: pd.DataFrame,
+                 differences: pd.DataFrame, months: pd.DataFrame, versions: dict, wall: float, where: str,
+                 command_line: list[str], table: str = "table.parquet") -> None:
+    """Write report.md and its figures into ``folder``. ``scenario_params`` holds each scenario's parameters as
+    simulated; ``command_line`` the arguments that made the comparison and ``table`` the path of its table (for
+    the Reproduce section)."""
     settings = config.compare
     scenarios = list(settings.scenarios)
     figures = compare_figures(months, scenarios, settings.confidence, folder, settings.title)
-    outcome_png = outcome_figure(summary, [o for o in OUTCOME_INFO if o in set(summary["outcome"])], scenarios,
-                                 folder)
-    from .config import load_config
-
-    lever_rows = {}
-    for scenario in scenarios:
-        _, cfg = load_config([f"scenario={scenario}"])
-        row = asdict(cfg.scenario)
-        row.update({f"reform.{part}": year for part, year in row.pop("reform").items()})
-        lever_rows[scenario] = row
+    outcome_png = outcome_figure(summary, [o for o in REPORTED if o in set(summary["outcome"])], scenarios, folder)
+    levers = lever_rows(scenario_params)
     ci = f"{settings.confidence:.0%}"
     lines = [f"# {settings.title}", ""]
     lines += [
@@ -164,12 +118,12 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
         "",
     ]
     for scenario in scenarios:
-        lines.append(f"- **{scenario}**: {lever_rows[scenario]['description']}")
-    lever_names = [k for k in lever_rows[scenarios[0]] if k not in ("name", "description")]
+        lines.append(f"- **{scenario}**: {levers[scenario]['description']}")
+    lever_names = [k for k in levers[scenarios[0]] if k not in ("name", "description")]
     lines += ["", "Levers (the only differences between scenarios):", "",
               "| lever | " + " | ".join(scenarios) + " |", "|---|" + "---|" * len(scenarios)]
     for name in lever_names:
-        values = [str(lever_rows[s][name]) for s in scenarios]
+        values = [str(levers[s][name]) for s in scenarios]
         mark = "" if len(set(values)) == 1 else " **"
         lines.append(f"| {name}{mark} | " + " | ".join(values) + " |")
     lines += ["", "Each scenario is a route between two ways of frontline working (`conf/practice/`: "
@@ -187,7 +141,7 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
     lines += [header + " |", "|---|" + "---|" * (len(scenarios) + 2 * len(others))]
     table = summary.set_index(["outcome", "scenario"])
     diffs = differences.set_index(["outcome", "scenario"]) if len(differences) else None
-    for outcome in OUTCOME_INFO:
+    for outcome in REPORTED:
         if outcome not in table.index.get_level_values(0):
             continue
         cells = []
@@ -198,17 +152,17 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
             d = diffs.loc[(outcome, scenario)]
             cells.append(f"{fmt(outcome, d['difference'])} [{fmt(outcome, d['ci_low'])}, {fmt(outcome, d['ci_high'])}]")
             cells.append(reading(outcome, d["difference"], d["ci_low"], d["ci_high"]))
-        lines.append(f"| {OUTCOME_INFO[outcome][0]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {OUTCOMES[outcome].title} | " + " | ".join(cells) + " |")
     lines.append("")
 
     for scenario in others:
-        better = [o for o in OUTCOME_INFO if (o, scenario) in diffs.index
+        better = [o for o in REPORTED if (o, scenario) in diffs.index
                   and reading(o, *diffs.loc[(o, scenario)][["difference", "ci_low", "ci_high"]]) == "better"]
-        worse = [o for o in OUTCOME_INFO if (o, scenario) in diffs.index
+        worse = [o for o in REPORTED if (o, scenario) in diffs.index
                  and reading(o, *diffs.loc[(o, scenario)][["difference", "ci_low", "ci_high"]]) == "worse"]
         lines += [f"**In short ({scenario} against {settings.baseline}).** Better on: "
-                  + (", ".join(OUTCOME_INFO[o][0].lower() for o in better) or "nothing clearly") + ". Worse on: "
-                  + (", ".join(OUTCOME_INFO[o][0].lower() for o in worse) or "nothing clearly") + ".", ""]
+                  + ("; ".join(OUTCOMES[o].label.lower() for o in better) or "nothing clearly") + ". Worse on: "
+                  + ("; ".join(OUTCOMES[o].label.lower() for o in worse) or "nothing clearly") + ".", ""]
         yearly = yearly_differences(months, scenario, settings.baseline, "mean_wellbeing")
         if len(yearly):
             steps = ", ".join(f"year {int(y)}: {r['mean']:+.4f}" for y, r in yearly.iterrows())
@@ -217,8 +171,6 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
                       f"evaluation that stops early sees only the first years.", ""]
 
     lines += route_section(months, scenarios, settings.baseline, settings.confidence, folder)
-
-    from sim.behaviours import BEHAVIOURS
 
     radar = behaviours_radar(runs, scenarios, folder)
     lines += ["## System behaviours", "",
@@ -235,12 +187,17 @@ def write_report(folder: Path, config, runs: pd.DataFrame, summary: pd.DataFrame
               "Indicators are monthly (four-week) values; the grey band on the left is the burn-in, excluded from "
               "the headline table. Shaded bands are the confidence band over seeds.", ""]
     lines += ["## What the model leaves out", ""] + [f"- {item}" for item in LEAVES_OUT] + [""]
+    command = shlex.join(["python", "-m", "experiments.compare", *command_line])
     lines += ["Definitions of every outcome and mechanism: `docs/ODD.md`.", "",
-              "## Reproduce", "", "```", "make compare   # or: .venv/bin/python -m experiments.compare "
-              "[overrides]", "```", "",
-              f"Base seed {settings.base_seed}; replicate seeds: {', '.join(str(s) for s in sorted(set(runs['seed'])))}. "
-              f"Resolved configuration: `config.yaml`; per-run outcomes: `runs.parquet`; monthly indicators: "
+              "## Reproduce", "",
+              "This comparison, again (finished runs are reused):", "", "```", f".venv/bin/{command}", "```", "",
+              "Any one run: its `overrides` column in `table.parquet` re-runs it with `experiments.run`, e.g.", "",
+              "```", f".venv/bin/python -c \"import pandas as pd; print(pd.read_parquet('{table}')"
+              ".overrides[0])\" | xargs .venv/bin/python -m experiments.run", "```", "",
+              f"Base seed {settings.base_seed}; replicate seeds: "
+              f"{', '.join(str(s) for s in sorted(set(runs['seed'])))}. "
+              f"Resolved configuration: `config.yaml`; per-run outcomes: `table.parquet`; monthly indicators: "
               f"`timeseries.parquet`; tables: `summary.csv`, `differences.csv`.", "",
-              f"{len(runs)} runs in {wall:.0f} s on {workers} worker(s). Versions: "
+              f"{len(runs)} runs; this command's share took {wall:.0f} s on {where}. Versions: "
               + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
     (folder / "report.md").write_text("\n".join(lines))
