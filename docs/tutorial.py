@@ -20,18 +20,19 @@
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # draw to files, no window
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.compare import execute, paired_differences, plan, summarise_runs
-from experiments.config import RESULTS_DIR, load_config, model_params, quiet_libraries
-from experiments.runner import simulate
+from experiments.engine.config import load_config, model_params, quiet_libraries
+from experiments.engine.plan import plan_runs
+from experiments.engine.runner import simulate
+from experiments.engine.seeds import replicate_seeds
+from experiments.engine.store import results_root
+from experiments.stats.comparison import paired_differences, summarise_runs
+from sim.indicators import monthly
 
 quiet_libraries()
-OUT = Path(os.environ.get("PLACESIM_TUTORIAL_OUT", RESULTS_DIR / "tutorial"))
+OUT = Path(os.environ.get("PLACESIM_TUTORIAL_OUT", results_root() / "tutorial"))
 OUT.mkdir(parents=True, exist_ok=True)
 SMALL = ["residents=3000", "years=3", "burn_in_years=1"]
 
@@ -79,17 +80,23 @@ print((evaluated[kinds].sum() / evaluated[["contacts_value", "contacts_failure"]
 #
 # One run is one possible history. To compare `silo` with `whole_system` we run both with the same replicate
 # seeds (common random numbers, so each pair differs only in the scenario) and look at the paired differences
-# with confidence intervals. `plan` composes and validates every run before any starts; `execute` runs them.
-# Three seeds is too few for a policy report (the default is ten), but enough to see how it works.
+# with confidence intervals. `plan_runs` composes and validates every run before any starts (scenarios x
+# design points x seeds; here one point, the defaults); each run's `labels` say where it sits in the plan, and
+# its `overrides` re-run it exactly with `experiments.run`. Three seeds is too few for a policy report (the
+# comparison command uses ten), but enough to see how it works.
 
 # %%
-(_, compare_config), jobs = plan([*SMALL, "compare.n_seeds=3"])
-results = execute(jobs, workers=1, progress=False)
-runs = pd.DataFrame([{"scenario": job.scenario, "replicate": job.replicate, "seed": job.seed, **summary}
-                     for job, summary, _, _, _ in results])
-scenarios = compare_config.compare.scenarios
-summary = summarise_runs(runs, scenarios, compare_config.compare.confidence)
-differences = paired_differences(runs, scenarios, "silo", compare_config.compare.confidence)
+scenarios = ["silo", "whole_system"]
+plan = plan_runs(SMALL, scenarios, [{}], replicate_seeds(20261122, 3))
+print("the first run, reproducible:", " ".join(plan.specs[0].overrides))
+rows, months = [], []
+for spec in plan.specs:
+    result = simulate(spec.params, resident_agents=False)
+    rows.append({**spec.labels, **result.summary})
+    months.append(monthly(result.timeseries).assign(**spec.labels))
+runs = pd.DataFrame(rows)
+summary = summarise_runs(runs, scenarios, 0.95)
+differences = paired_differences(runs, scenarios, "silo", 0.95)
 headline = ["mean_wellbeing", "failure_demand_share", "crises_per_1000_per_year", "mean_wait_weeks",
             "mean_tie_strength", "mean_resident_trust"]
 print(summary[summary["outcome"].isin(headline)].round(3).to_string(index=False))
@@ -105,16 +112,15 @@ print(differences[differences["outcome"].isin(headline)].round(3).to_string(inde
 # %% [markdown]
 # ## 4. Draw it
 #
-# `execute` also returns each run's monthly indicators (four-week blocks, time in years since the burn-in).
+# We kept each run's monthly indicators above (`monthly`: four-week blocks, time in years since the burn-in).
 # We plot failure demand and wellbeing month by month, one thin line per seed, and save the figure.
 
 # %%
-monthly = pd.concat([month.assign(scenario=job.scenario, replicate=job.replicate)
-                     for job, _, month, _, _ in results], ignore_index=True)
+by_month = pd.concat(months, ignore_index=True)
 colours = {"silo": "#c53030", "whole_system": "#2b6cb0"}
 fig = Figure(figsize=(9, 3.5), layout="constrained")
 axes = fig.subplots(1, 2)
-for (scenario, replicate), run in monthly.groupby(["scenario", "replicate"]):
+for (scenario, replicate), run in by_month.groupby(["scenario", "replicate"]):
     for ax, column in zip(axes, ("failure_demand_share", "mean_wellbeing"), strict=True):
         ax.plot(run["t_years"], run[column], color=colours[scenario], linewidth=0.9, alpha=0.8,
                 label=scenario if replicate == 0 else None)
