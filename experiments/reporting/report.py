@@ -95,9 +95,9 @@ def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, con
 
 def write_report(folder: Path, config, scenario_params: dict, runs: pd.DataFrame, summary: pd.DataFrame,
                  differences: pd.DataFrame, months: pd.DataFrame, versions: dict, wall: float, where: str,
-                 command_line: list[str], table: str = "table.parquet") -> None:
+                 command_line: list[str], table_path: str = "table.parquet") -> None:
     """Write report.md and its figures into ``folder``. ``scenario_params`` holds each scenario's parameters as
-    simulated; ``command_line`` the arguments that made the comparison and ``table`` the path of its table (for
+    simulated; ``command_line`` the arguments that made the comparison and ``table_path`` its table (for
     the Reproduce section)."""
     settings = config.compare
     scenarios = list(settings.scenarios)
@@ -192,7 +192,7 @@ def write_report(folder: Path, config, scenario_params: dict, runs: pd.DataFrame
               "## Reproduce", "",
               "This comparison, again (finished runs are reused):", "", "```", f".venv/bin/{command}", "```", "",
               "Any one run: its `overrides` column in `table.parquet` re-runs it with `experiments.run`, e.g.", "",
-              "```", f".venv/bin/python -c \"import pandas as pd; print(pd.read_parquet('{table}')"
+              "```", f".venv/bin/python -c \"import pandas as pd; print(pd.read_parquet('{table_path}')"
               ".overrides[0])\" | xargs .venv/bin/python -m experiments.run", "```", "",
               f"Base seed {settings.base_seed}; replicate seeds: "
               f"{', '.join(str(s) for s in sorted(set(runs['seed'])))}. "

@@ -38,6 +38,8 @@ def test_a_small_comparison_reports_its_overrides_levers_and_how_to_reproduce_it
     row = next(line for line in report.splitlines() if line.startswith("| shared_vision"))
     assert re.sub(r"\s", "", row) == "|shared_vision|0.3|0.3|"
     assert f".venv/bin/python -m experiments.compare {' '.join(argv)}" in report
+    one_liner = next(line for line in report.splitlines() if "xargs" in line)
+    assert f"pd.read_parquet('{folder / 'table.parquet'}').overrides[0]" in one_liner
     table = pd.read_parquet(folder / "table.parquet")
     assert table["overrides"].str.contains("scenario.shared_vision=0.3").all()
     summary = pd.read_csv(folder / "summary.csv")
