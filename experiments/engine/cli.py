@@ -150,12 +150,6 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def require(condition: bool, message: str) -> None:
-    """Raise a :class:`ConfigError` with ``message`` (one line naming the key) unless ``condition``."""
-    if not condition:
-        raise ConfigError(message)
-
-
 def own_settings(argv: list[str], schema: type):
     """A command's own ``key=value`` settings (no conf/ file), typed and range-checked by ``schema``, a dataclass.
 
