@@ -105,3 +105,26 @@ def overtaking(months: pd.DataFrame, scenario: str, baseline: str, column: str, 
     behind = before[before < 0]
     dip = None if behind.empty else (int(behind.idxmin()), float(yearly.loc[behind.idxmin()]))
     return {"overtake": overtake, "dip": dip}
+
+
+def dip(months: pd.DataFrame, scenario: str, baseline: str, column: str, better: str,
+        confidence: float = 0.95) -> dict | None:
+    """The dip before the gains, month by month: where ``scenario`` is *clearly* behind ``baseline`` on ``column``.
+
+    Each evaluated month's paired difference (scenario minus baseline, by replicate) gets a t-interval over
+    replicates; a month is clearly behind when the whole interval lies on the worse side of 0. Returns None if no
+    month is, else ``depth`` (the mean difference in the worst such month), ``at_years`` (when, in years since the
+    burn-in ended), ``months_behind`` (how many months are clearly behind) and ``last_behind_years`` (the last
+    of them). Yearly means can hide a dip that later months of the same year make up; this does not.
+    """
+    ev = months[months["t_years"] > 0]
+    per = ev.pivot_table(index=["replicate", "t_years"], columns="scenario", values=column)
+    diff = (per[scenario] - per[baseline]).unstack("replicate")
+    rows = [(t, *confidence_interval(values.to_numpy(dtype=float), confidence)) for t, values in diff.iterrows()]
+    table = pd.DataFrame(rows, columns=["t_years", "mean", "low", "high"]).set_index("t_years")
+    behind = table[table["high"] < 0] if better == HIGHER else table[table["low"] > 0]
+    if behind.empty:
+        return None
+    worst = behind["mean"].idxmin() if better == HIGHER else behind["mean"].idxmax()
+    return {"depth": float(behind.loc[worst, "mean"]), "at_years": float(worst), "months_behind": len(behind),
+            "last_behind_years": float(behind.index.max())}

@@ -10,6 +10,7 @@ from scipy import stats
 
 from experiments.stats.comparison import (
     confidence_interval,
+    dip,
     overtaking,
     paired_differences,
     reading,
@@ -89,3 +90,31 @@ def test_overtaking_on_a_lower_is_better_outcome():
     result = overtaking(_months({1: 2.0, 2: 1.0, 3: -1.0}, "waiting"), "route", "base", "waiting", "lower")
     assert result["overtake"] == 3
     assert result["dip"] == (1, pytest.approx(2.0))
+
+
+def _monthly(route_minus_base: list[list[float]]) -> pd.DataFrame:
+    """Months 1..k after the burn-in; ``route_minus_base[r][i]`` is replicate r's difference in month i+1."""
+    rows = []
+    for replicate, diffs in enumerate(route_minus_base):
+        for i, d in enumerate(diffs):
+            t = (i + 1) / 13
+            rows.append({"scenario": "base", "replicate": replicate, "t_years": t, "mean_wellbeing": 0.5})
+            rows.append({"scenario": "route", "replicate": replicate, "t_years": t, "mean_wellbeing": 0.5 + d})
+    return pd.DataFrame(rows)
+
+
+def test_a_dip_is_the_months_clearly_behind():
+    """Three replicates: months 1-2 clearly behind (all below 0), month 3 mixed (not clear), then ahead."""
+    months = _monthly([[-0.010, -0.004, -0.002, 0.01], [-0.012, -0.005, 0.003, 0.01], [-0.011, -0.006, -0.001, 0.01]])
+    result = dip(months, "route", "base", "mean_wellbeing", "higher")
+    assert result["depth"] == pytest.approx(-0.011)
+    assert result["at_years"] == pytest.approx(1 / 13)
+    assert result["months_behind"] == 2 and result["last_behind_years"] == pytest.approx(2 / 13)
+
+
+def test_no_clear_dip_when_the_route_is_never_clearly_behind():
+    months = _monthly([[-0.001, 0.01], [0.002, 0.01], [-0.0005, 0.02]])
+    assert dip(months, "route", "base", "mean_wellbeing", "higher") is None
+    waiting = _monthly([[2.0, 1.5], [2.2, 1.4], [1.8, 1.6]]).rename(columns={"mean_wellbeing": "waiting"})
+    worse = dip(waiting, "route", "base", "waiting", "lower")  # more waiting is worse: clearly behind twice
+    assert worse["months_behind"] == 2 and worse["depth"] == pytest.approx(2.0)
