@@ -31,8 +31,8 @@ from .network import neighbourhood_small_world
 from .params import Params, parse_coupling_links, validate
 from .place import allocate_residents, build_place
 from .route import Route
-from .rules import failure, learning, money, needs, referral, seeking, support, ties, triage, trust
-from .rules.arrays import row_argmax, row_sum
+from .rules import change, failure, learning, money, needs, referral, seeking, support, ties, triage, trust
+from .rules.arrays import row_argmax, row_max, row_sum
 
 WEEKS_PER_YEAR = 52
 WEEKS_PER_MONTH = 4  # "month" = four weeks, 13 to a year
@@ -102,6 +102,7 @@ class PlaceModel(Model):
         self.load = np.zeros(p)
         self.stretch = np.ones(p)  # min(1, capacity / load): staff spread thin when over capacity
         self.unit_cost = np.r_[np.full(s, rel.case_week_cost), np.full(n_orgs, rel.community_case_week_cost)]
+        self.relet_week = np.full(p, -1, dtype=np.int64)  # when a contract last changed hands (ODD 7.16)
         self.ties = np.full((p, p), rel.initial_tie_strength)
         np.fill_diagonal(self.ties, 0.0)
         # Learning (ODD 7.12): what helps people here (reality), each provider's staff beliefs and code
@@ -316,7 +317,7 @@ class PlaceModel(Model):
         practice = self.practice
         t = triage.triage(at_service, domain == door, self.need[who, domain], self.threshold[door],
                           practice.bespoke[door], practice.no_wrong_door[door], self.provider_open[local_org],
-                          rel.org_case_ceiling, rel.brief_help_below)
+                          rel.org_case_ceiling, rel.brief_help_below, practice.proportionate[door])
         if t.bounced.any():
             self.tally["bounces"] += int(t.bounced.sum())
             self._bad(who[t.bounced], door[t.bounced])
@@ -337,7 +338,8 @@ class PlaceModel(Model):
         self.wait_weeks[who[t.queue]] = 0
 
     def give_brief_help(self, who: np.ndarray, domain: np.ndarray, provider: np.ndarray) -> None:
-        """On-the-spot help at a community organisation: a need eased and a connection made, no case opened."""
+        """On-the-spot help - at a community organisation, or at a door whose practice gives a proportionate first
+        response: a need eased and a connection made, no case opened."""
         rel = self.params.relations
         self.need[who, domain] = np.maximum(self.need[who, domain] - rel.brief_help_effect, 0.0)
         needs.build_strengths(self.connection, who, rel.strength_build_rate)
@@ -351,7 +353,9 @@ class PlaceModel(Model):
             return
         provider = self.wait_provider[waiting].astype(np.intp)
         free = np.where(self.provider_open, self.capacity - self.load - self.contact_load, 0.0)
-        admitted = waiting[triage.admit_ranked(provider, self.wait_weeks[waiting], free)]
+        wait = self.wait_weeks[waiting]
+        priority = triage.waiting_priority(self.practice.by_need[provider], wait, row_max(self.need[waiting]))
+        admitted = waiting[triage.admit_ranked(provider, wait, free, priority)]
         if admitted.size == 0:
             return
         p = self.wait_provider[admitted].astype(np.intp)
@@ -379,22 +383,26 @@ class PlaceModel(Model):
             return
         p = self.case_provider[rows].astype(np.intp)
         quality = support.quality(self.trust[rows, self._trust_column(p)], self.stretch[p])
-        week = support.support_week(
-            self.need[rows], p, self.case_domain[rows].astype(np.intp), quality, self.knowledge[p],
+        # whole-person support reaches its full effect only once the new way is learned (ODD 7.16)
+        ramp = change.practice_ramp(self.practice.since, self.steps, world.practice_ramp_weeks, rel.standardised_fit)
+        learning_new = (ramp[p] < 1.0) & (self.case_domain[rows] < 0) & (p < s)
+        knowledge = np.where(learning_new, self.knowledge[p] * ramp[p], self.knowledge[p])
+        supported = support.support_week(
+            self.need[rows], p, self.case_domain[rows].astype(np.intp), quality, knowledge,
             self.ties[p, :s], support_effect_rate=rel.support_effect_rate, standardised_fit=rel.standardised_fit,
             generalist_share=rel.generalist_share, community_effect_rate=rel.community_effect_rate,
             coordination_cost=world.coordination_cost, joint_work_min_tie=rel.joint_work_min_tie,
             resolved_level=rel.resolved_level,
         )
-        self.need[rows] = np.maximum(self.need[rows] - week.effect, 0.0)
-        self._addressed = week.addressed
+        self.need[rows] = np.maximum(self.need[rows] - supported.effect, 0.0)
+        self._addressed = supported.addressed
         whole_person = rows[self.case_domain[rows] < 0]  # bespoke and community support build strengths
         needs.build_strengths(self.resilience, whole_person, rel.strength_build_rate)
         needs.build_strengths(self.connection, whole_person, rel.strength_build_rate)
-        self.case_units[rows] = week.units
-        self.load = np.bincount(p, weights=week.units, minlength=self.n_providers)
+        self.case_units[rows] = supported.units
+        self.load = np.bincount(p, weights=supported.units, minlength=self.n_providers)
         # joint work costs the partner's staff time too (the meeting has two sides)
-        case, partner = np.nonzero(week.engaged)
+        case, partner = np.nonzero(supported.engaged)
         if case.size:
             np.add.at(self.joint_work, (p[case], partner), 1.0)
             self.load += world.coordination_cost * np.bincount(partner, minlength=self.n_providers)
@@ -501,8 +509,17 @@ class PlaceModel(Model):
         return allowance
 
     def set_capacity(self) -> None:
-        """Staff case units each provider can field next week, from its affordable weekly spend."""
-        self.capacity = money.staff_capacity(self._allowance(), self.unit_cost, self.practice.relationship_time)
+        """Staff case units each provider can field next week, from its affordable weekly spend, less the staff time
+        given to relationships, to training and redesign while it changes its way of working, and to mobilising
+        after taking over a re-let contract (ODD 7.16)."""
+        world, rel = self.params.uncertainty, self.params.relations
+        week = self.steps
+        away = self.practice.relationship_time + change.training_share(
+            self.practice.since, week, world.change_time_share * self.practice.extent, rel.change_weeks)
+        mobilising = change.mobilisation_loss(self.relet_week, week, world.relet_disruption_share,
+                                              rel.mobilisation_weeks)
+        capacity = money.staff_capacity(self._allowance(), self.unit_cost, np.minimum(away, 1.0))
+        self.capacity = capacity * (1.0 - mobilising) if mobilising.any() else capacity
 
     def _handle_contacts(self, provider: np.ndarray) -> None:
         """Every contact and chase takes staff time (Seddon: failure demand consumes capacity)."""
@@ -542,9 +559,10 @@ class PlaceModel(Model):
         reality = self.reality_rows()
         outcomes = self.route.accountability.learning_signal == "outcomes"
         signal = reality if outcomes else np.where(self.target_aligned, reality, -reality)
-        scores = learning.matches(learning.act(self.staff_beliefs, self.rng), signal)
-        code = learning.learn_code(self.code, self.staff_beliefs, scores, signal, practice.p_code_learning, self.rng)
+        actions = learning.act(self.staff_beliefs, self.rng)
         beliefs = learning.socialise(self.staff_beliefs, self.code, practice.p_socialisation, self.rng)
+        code = learning.learn_code(self.code, actions, learning.score(actions, signal), signal,
+                                   practice.p_code_learning, self.rng)
         if self.route.staff_development.learning_along_ties:
             code = learning.share_along_ties(code, reality, self.ties, rel.joint_work_min_tie,
                                              practice.p_code_learning, self.rng)
@@ -571,7 +589,7 @@ class PlaceModel(Model):
     # --- scheduled: the route (ODD 7.15) --------------------------------------------------------------------------
     def spread_practice(self) -> None:
         """Quarterly: the new way spreads along working ties, and adopters slip back (``Route.spread``)."""
-        adoptions, slips = self.route.spread(self.ties, self.provider_open, self.rng)
+        adoptions, slips = self.route.spread(self.ties, self.provider_open, self.rng, self.steps)
         self.tally["adoptions"] += adoptions
         self.tally["slips_back"] += slips
 
@@ -582,7 +600,7 @@ class PlaceModel(Model):
         shared vision raises every tie between providers. In its year, each part of infrastructure is reformed.
         """
         if year == 0:
-            self.route.start(self.provider_open)
+            self.route.start(self.provider_open, self.steps)
             self.ties = ties.share_vision(self.ties, self.provider_open, self.params.scenario.shared_vision)
         for part in self.route.reforms_due(year):
             self.reform(part)
@@ -591,10 +609,12 @@ class PlaceModel(Model):
         """One part of infrastructure takes its reformed settings for the whole place from now on.
 
         Commissioning reform resets eligibility thresholds to the new base; contracts already let run to their end
-        and are re-let on the new terms. Staff-development reform moves the next learning cycle.
+        and are re-let on the new terms. Accountability reform ends rationing, so thresholds that rationing raised
+        fall back to the base too (else they would stay frozen wherever the last quarter left them).
+        Staff-development reform moves the next learning cycle.
         """
         self.route.reform(part)
-        if part == "commissioning":
+        if part in ("commissioning", "accountability"):
             self.threshold[: self.n_services] = self.route.commissioning.eligibility_threshold
         if part == "staff_development" and self._learning_event is not None:
             self._schedule_learning()
@@ -614,6 +634,7 @@ class PlaceModel(Model):
         self.code[providers] = 0
         self.knowledge = learning.practice_knowledge(self.staff_beliefs, self.reality_rows())
         self.practice.revert(providers)
+        self.relet_week[providers] = self.steps
         start = trust.starting_trust(rel.initial_trust, rel.trust_deprivation_gradient,
                                      self.place.overall_deprivation[self.home]).astype(np.float32)
         for p in providers:

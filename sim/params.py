@@ -113,6 +113,10 @@ class PracticeParams:
     relationship_time_share: float = prob(0.0)  # share of staff time spent building provider relationships
     p_socialisation: float = prob(0.7)  # March's p1: how fast staff are brought into line with the code
     p_code_learning: float = prob(0.5)  # March's p2: how fast the code learns from staff who do better
+    proportionate_response: bool = False  # at any door, a need below relations.brief_help_below is settled there
+    # and then (a conversation, a form, a connection) and a case is opened only where the need needs one
+    waiting_order: str = choice("arrival", "arrival", "need")  # who starts first: the longest waiting, or the
+    # greatest need (the resident's largest need: the risk of crisis), longest waiting first among equals
 
 
 @dataclass
@@ -165,7 +169,8 @@ class InfrastructureParams:
 
 def _new_practice() -> PracticeParams:
     return PracticeParams(no_wrong_door=True, bespoke_support=True, referral="warm_handoff",
-                          relationship_time_share=0.05, p_socialisation=0.2)
+                          relationship_time_share=0.05, p_socialisation=0.2, proportionate_response=True,
+                          waiting_order="need")
 
 
 def _reformed() -> InfrastructureParams:
@@ -241,6 +246,11 @@ class UncertaintyParams:
     # a provider needs before it adopts the new way (Centola & Macy: above one tie's worth, it needs reinforcement)
     p_slip_back: float = prob(0.05)  # quarterly chance an adopter returns to the usual way with no infrastructure
     # reformed (scaled by the share of the four parts not reformed)
+    change_time_share: float = prob(0.1)  # share of staff time a provider gives to training and redesign during
+    # its first relations.change_weeks in the new way (ODD 7.16)
+    relet_disruption_share: float = prob(0.2)  # share of capacity a provider taking over a re-let contract loses
+    # while it mobilises (relations.mobilisation_weeks)
+    practice_ramp_weeks: float = nonneg(26.0, 520.0)  # weeks before the new way's support reaches its full effect
     target_alignment: float = prob(0.6)  # share of what-helps dimensions that output targets reward correctly
     p_needs_shift: float = prob(0.05)  # yearly chance each dimension of what helps changes (March's turbulence)
 
@@ -298,6 +308,8 @@ class RelationsParams:
     turnover_tie_loss: float = prob(0.3)  # share of a provider's ties lost when key staff leave
     tie_threshold: float = prob(0.25)  # tie counted as a working relationship (collaboration density)
     org_viability_share: float = prob(0.5)  # an organisation closes if its grant falls below this share
+    change_weeks: int = weeks(26)  # how long a provider changing its way of working retrains and redesigns
+    mobilisation_weeks: int = weeks(13)  # how long a provider taking over a re-let contract mobilises
     results_weight: float = nonneg(1.0, 100.0)  # how much adopters' visible results (relative good closures) weigh in
     # the exposure of their partners; 0 = results are not seen
 

@@ -13,6 +13,25 @@ import numpy as np
 from .params import ALL, COMMUNITY, INFRASTRUCTURE_PARTS, Params, PracticeWays
 from .rules import spread
 
+# The components of a way of working, each with the practice lever that carries it: what the new way changes
+# (episode and case lengths and the code's learning rate are settings of a component, not components).
+PRACTICE_COMPONENTS = {
+    "no_wrong_door": "no_wrong_door",
+    "bespoke_support": "bespoke_support",  # whole-person support
+    "warm_handoff": "referral",
+    "relationship_time": "relationship_time_share",  # staff time for relationships with other providers
+    "devolved_discretion": "p_socialisation",
+    "proportionate_response": "proportionate_response",
+    "triage_by_need": "waiting_order",
+}
+
+
+def change_extent(ways: PracticeWays) -> float:
+    """Share of the components of practice that differ between the usual and the new way (how much a provider
+    that adopts the new way has to change: what its staff retrain for, ODD 7.16)."""
+    levers = PRACTICE_COMPONENTS.values()
+    return sum(getattr(ways.usual, lever) != getattr(ways.new, lever) for lever in levers) / len(levers)
+
 
 def provider_mask(names: list[str], domains: list[str], n_providers: int) -> np.ndarray:
     """Providers named by service domain, ``community`` (every organisation) or ``all``."""
@@ -31,24 +50,34 @@ class Practice:
     """Which way each provider works, and the practice levers that follow from it.
 
     ``adopted[p]`` is True when provider p works the new way (``practice.new``), else the usual way
-    (``practice.usual``). It is read-only: every change goes through :meth:`set` or :meth:`revert`, which
-    recompute the lever arrays, so the two can never disagree. A change reaches new cases only: a case keeps the
-    kind of support it was admitted to.
+    (``practice.usual``); ``since[p]`` is the week it started working the new way (-1 for the usual way), which
+    the cost of change reads (ODD 7.16). Both are read-only: every change goes through :meth:`set` or
+    :meth:`revert`, which recompute the lever arrays, so they can never disagree. A change reaches new cases only:
+    a case keeps the kind of support it was admitted to.
     """
 
     def __init__(self, ways: PracticeWays, n_providers: int) -> None:
         self.ways = ways
-        self.set(np.zeros(n_providers, dtype=bool))
+        self.extent = change_extent(ways)
+        self._adopted = np.zeros(n_providers, dtype=bool)
+        self._since = np.full(n_providers, -1, dtype=np.int64)
+        self.set(self._adopted, week=-1)
 
     @property
     def adopted(self) -> np.ndarray:
         return self._adopted
 
-    def set(self, adopted: np.ndarray) -> None:
-        """Set who works the new way, and every lever with it."""
+    @property
+    def since(self) -> np.ndarray:
+        return self._since
+
+    def set(self, adopted: np.ndarray, week: int) -> None:
+        """Set who works the new way from ``week`` on, and every lever with it."""
         adopted = np.array(adopted, dtype=bool)
+        since = np.where(adopted, np.where(self._adopted, self._since, week), -1)
         adopted.flags.writeable = False
-        self._adopted = adopted
+        since.flags.writeable = False
+        self._adopted, self._since = adopted, since
         usual, new = self.ways.usual, self.ways.new
 
         def pick(name: str) -> np.ndarray:
@@ -62,12 +91,14 @@ class Practice:
         self.relationship_time = pick("relationship_time_share").astype(float)
         self.p_socialisation = pick("p_socialisation").astype(float)
         self.p_code_learning = pick("p_code_learning").astype(float)
+        self.proportionate = pick("proportionate_response").astype(bool)
+        self.by_need = pick("waiting_order") == "need"
 
     def revert(self, providers: np.ndarray | list[int]) -> None:
         """These providers go back to the usual way (a retendered newcomer, a closed organisation)."""
         adopted = self._adopted.copy()
         adopted[np.asarray(providers, dtype=np.intp)] = False
-        self.set(adopted)
+        self.set(adopted, week=-1)
 
 
 class Route:
@@ -110,13 +141,13 @@ class Route:
     def mask(self, names: list[str]) -> np.ndarray:
         return provider_mask(names, self.domains, self.n_providers)
 
-    def start(self, open_mask: np.ndarray) -> None:
-        """Year 0: the first adopters start working the new way, and licences are given."""
+    def start(self, open_mask: np.ndarray, week: int) -> None:
+        """Year 0 (``week``): the first adopters start working the new way, and licences are given."""
         route = self.params.scenario
         self.started = True
         first = self.mask(route.first_adopters)
         self.licensed = self.mask(route.licensed) | first
-        self.practice.set(self.practice.adopted | (first & open_mask))
+        self.practice.set(self.practice.adopted | (first & open_mask), week)
 
     def reforms_due(self, year: int) -> list[str]:
         """Parts of infrastructure the scenario reforms at the start of evaluated year ``year``."""
@@ -142,7 +173,8 @@ class Route:
         self.closures_quarter += np.bincount(provider, minlength=self.n_providers)
         self.good_closures_quarter += np.bincount(provider[good], minlength=self.n_providers)
 
-    def spread(self, ties: np.ndarray, open_mask: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
+    def spread(self, ties: np.ndarray, open_mask: np.ndarray, rng: np.random.Generator,
+               week: int) -> tuple[int, int]:
         """Quarterly spread of the new way along working relationships; returns (adoptions, slips back).
 
         Adopters slip back with probability ``p_slip_back`` times the share of infrastructure not yet reformed. A
@@ -164,7 +196,7 @@ class Route:
             adopted = np.where(before, kept, adopted)
             adopted |= spread.leader_adoption(permitted & ~adopted & ~before, route.p_leader_adoption, rng)
             adoptions, slips = int((adopted & ~before).sum()), int((before & ~adopted).sum())
-            self.practice.set(adopted)
+            self.practice.set(adopted, week)
         self.closures_quarter[:] = 0.0
         self.good_closures_quarter[:] = 0.0
         return adoptions, slips

@@ -16,7 +16,7 @@ import pandas as pd
 from sim.behaviours import BEHAVIOURS
 from sim.outcomes import HIGHER, LOWER, OUTCOMES, REPORTED
 
-from ..stats.comparison import evaluated_months, overtaking, reading, yearly_differences
+from ..stats.comparison import dip, evaluated_months, overtaking, reading, yearly_differences
 from .plots import behaviours_radar, compare_figures, outcome_figure, route_figure
 
 LEAVES_OUT = [
@@ -63,7 +63,10 @@ def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, con
              "share of open providers working the new way (mean over the year and seeds); a route *takes hold* in "
              "a seed when at least half the providers work the new way in the last year. *Overtakes* is the first "
              f"evaluated year from which the mean paired difference from {baseline} is better every year to the "
-             "end; *dip* is the worst year before that, if the route falls behind first.", "",
+             f"end. *Dip* is month by month: the worst month in which the route is clearly behind {baseline} (the "
+             f"{confidence:.0%} interval of the paired difference lies below 0), when it falls (years since the "
+             "route started) and how many months are clearly behind; the cost of change (ODD 7.16) is what can "
+             "make one.", "",
              "| route | " + " | ".join(f"adoption, year {y}" for y in marks)
              + " | took hold (seeds) | practice knowledge, last year | wellbeing: overtakes | wellbeing: dip "
                "| crises: overtakes | waiting: overtakes |",
@@ -79,17 +82,19 @@ def route_section(months: pd.DataFrame, scenarios: list[str], baseline: str, con
         else:
             wb = overtaking(months, scenario, baseline, "mean_wellbeing", HIGHER)
             cells.append("never" if wb["overtake"] is None else f"year {wb['overtake']}")
-            cells.append("none" if wb["dip"] is None else f"{wb['dip'][1]:+.5f} in year {wb['dip'][0]}")
+            fall = dip(months, scenario, baseline, "mean_wellbeing", HIGHER, confidence)
+            cells.append("none clear" if fall is None else
+                         f"{fall['depth']:+.4f} at {fall['at_years']:.1f} y; {fall['months_behind']} month(s) behind")
             for column in ("crises", "waiting"):
                 ahead = overtaking(months, scenario, baseline, column, LOWER)["overtake"]
                 cells.append("never" if ahead is None else f"year {ahead}")
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
     lines += ["", f"![Routes over time]({figure})", "",
-              "Reading the dip: gains in wellbeing start as soon as a provider works the new way, because bespoke "
-              "support helps the people it reaches at once; the costs of the change show first in *waiting* (no "
-              "one is refused, so demand queues, and staff give time to relationships) and in the years before "
-              "ties and learning pay back. Where a route never falls behind on wellbeing, its dip is in the "
-              "waiting column.", ""]
+              "Reading the dip: a provider that changes its way of working gives staff time to training and "
+              "redesign, delivers whole-person support below its full effect until the new way is learned, and a "
+              "re-let contract takes a while to mobilise (ODD 7.16); meanwhile bespoke support helps the people it "
+              "reaches at once. Whether wellbeing falls behind first, and for how long, depends on which is "
+              "larger; the sizes of these costs are uncertainties (`conf/ranges.yaml`): vary them.", ""]
     return lines
 
 

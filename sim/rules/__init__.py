@@ -13,6 +13,7 @@ One module per group of submodels, in the order of docs/ODD.md section 7:
 - :mod:`~sim.rules.money` - 7.10 money, capacity and rationing
 - :mod:`~sim.rules.learning` - 7.12 organisational learning (March 1991)
 - :mod:`~sim.rules.spread` - 7.15 spread of practice
+- :mod:`~sim.rules.change` - 7.16 the cost of change
 - :mod:`~sim.rules.arrays` - row-wise reductions the others share
 
 Each function carries its equation and units in its docstring. Functions that take a generator draw from it and

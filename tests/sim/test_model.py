@@ -107,6 +107,20 @@ def test_quarterly_and_annual_events_run_after_the_week(small_params, monkeypatc
     assert calls == [13, 26, 39, 52]
 
 
+@pytest.mark.parametrize("part, resets", [("commissioning", True), ("accountability", True), ("funding", False)])
+def test_reform_that_ends_rationing_lets_thresholds_fall_back(small_params, part, resets):
+    """Thresholds raised by silo rationing fall back to the commissioning base when commissioning or
+    accountability is reformed (accountability ends rationing: else they would stay frozen where they were)."""
+    model = PlaceModel(small_params(residents=600), resident_agents=False)
+    s = model.n_services
+    base = model.route.commissioning.eligibility_threshold
+    model.threshold[:s] = base + 0.2  # as if rationing had raised them
+    model.reform(part)
+    expected = base if resets else base + 0.2
+    np.testing.assert_allclose(model.threshold[:s], expected)
+    assert model.route.commissioning.eligibility_threshold == base  # the same base before and after reform
+
+
 def test_resident_agents_change_nothing_in_the_dynamics(small_params):
     """Creating a Mesa handle per resident must not draw from the model's random source."""
     params = small_params(residents=600, years=1)
@@ -117,11 +131,12 @@ def test_resident_agents_change_nothing_in_the_dynamics(small_params):
 
 # --- mechanisms switched off --------------------------------------------------------------------------------
 def test_signposting_scenario_has_no_warm_handoffs(small_params):
-    """referral: signpost -> every referral is a signpost; whole-system otherwise hands some off warmly."""
-    signpost = _run(small_params(scenario="whole_system", practice__new__referral="signpost")).timeseries()
+    """referral: signpost -> every referral is a signpost; whole-system otherwise hands some off warmly (three
+    years: a proportionate first response refers few people on, and ties take a year to reach a working level)."""
+    signpost = _run(small_params(scenario="whole_system", years=3, practice__new__referral="signpost")).timeseries()
     assert signpost["warm_handoffs"].sum() == 0
     assert signpost["signposts"].sum() > 0
-    warm = _run(small_params(scenario="whole_system")).timeseries()
+    warm = _run(small_params(scenario="whole_system", years=3)).timeseries()
     assert warm["warm_handoffs"].sum() > 0  # the control: the same world with warm hand-offs does use them
 
 

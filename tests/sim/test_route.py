@@ -5,6 +5,8 @@ way.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -61,7 +63,7 @@ def test_set_copies_its_argument(small_params):
     practice = Practice(small_params().practice, N)
     mine = np.zeros(N, dtype=bool)
     mine[MONEY] = True
-    practice.set(mine)
+    practice.set(mine, week=0)
     mine[:] = True
     assert practice.adopted.tolist() == [i == MONEY for i in range(N)]
     assert practice.bespoke.tolist() == [i == MONEY for i in range(N)]
@@ -78,9 +80,9 @@ def test_levers_follow_adopted_after_set_and_revert(small_params, overrides):
     assert_levers_follow(practice, ways)
     rng = np.random.default_rng(3)
     for _ in range(5):
-        practice.set(rng.random(N) < 0.5)
+        practice.set(rng.random(N) < 0.5, week=0)
         assert_levers_follow(practice, ways)
-    practice.set(np.ones(N, dtype=bool))
+    practice.set(np.ones(N, dtype=bool), week=0)
     assert_levers_follow(practice, ways)
     practice.revert([MONEY, 7])
     assert practice.adopted.tolist() == [i not in (MONEY, 7) for i in range(N)]
@@ -88,7 +90,7 @@ def test_levers_follow_adopted_after_set_and_revert(small_params, overrides):
     practice.revert(np.array([HEALTH]))
     assert not practice.adopted[HEALTH] and practice.adopted[HOUSING]
     assert_levers_follow(practice, ways)
-    practice.set(np.zeros(N, dtype=bool))
+    practice.set(np.zeros(N, dtype=bool), week=0)
     assert not practice.bespoke.any() and not practice.warm_handoff.any()
     assert_levers_follow(practice, ways)
 
@@ -97,7 +99,7 @@ def test_revert_of_a_non_adopter_is_a_no_op(small_params):
     """Reverting usual-way providers changes neither adopted nor any lever; reverting an adopter does."""
     ways = small_params(**EVERY_LEVER_DIFFERS).practice
     practice = Practice(ways, N)
-    practice.set(np.isin(np.arange(N), [HOUSING, 6]))
+    practice.set(np.isin(np.arange(N), [HOUSING, 6]), week=0)
     before = {name: getattr(practice, name).copy() for name in ("adopted", *LEVERS)}
     practice.revert([MONEY, 7])
     for name, value in before.items():
@@ -141,7 +143,7 @@ def test_start_adopts_first_adopters_only_where_open_and_licenses_them(small_par
     route = Route(params, DOMAINS, N)
     open_mask = np.ones(N, dtype=bool)
     open_mask[[WORK, 7]] = False
-    route.start(open_mask)
+    route.start(open_mask, 52)
     assert route.started
     np.testing.assert_array_equal(route.practice.adopted, open_mask)
     assert route.licensed.all()
@@ -152,13 +154,13 @@ def test_start_of_a_prototype_adopts_and_licenses_only_the_prototype(small_param
     """prototype: money adopts and is licensed; licensed names add licences without adoption."""
     params = small_params(scenario="prototype", scenario__licensed="[housing]")
     route = Route(params, DOMAINS, N)
-    route.start(np.ones(N, dtype=bool))
+    route.start(np.ones(N, dtype=bool), 52)
     assert np.flatnonzero(route.practice.adopted).tolist() == [MONEY]
     assert np.flatnonzero(route.licensed).tolist() == [HOUSING, MONEY]
     closed_prototype = Route(params, DOMAINS, N)
     open_mask = np.ones(N, dtype=bool)
     open_mask[MONEY] = False
-    closed_prototype.start(open_mask)
+    closed_prototype.start(open_mask, 52)
     assert not closed_prototype.practice.adopted.any()
     assert np.flatnonzero(closed_prototype.licensed).tolist() == [HOUSING, MONEY]
 
@@ -203,7 +205,7 @@ def test_permitted_is_licensed_until_commissioning_permits_everyone(small_params
     """permitted() is the licensed providers (a copy) until commissioning is reformed, then everyone."""
     route = Route(small_params(scenario="prototype"), DOMAINS, N)
     assert not route.permitted().any()
-    route.start(np.ones(N, dtype=bool))
+    route.start(np.ones(N, dtype=bool), 52)
     assert np.flatnonzero(route.permitted()).tolist() == [MONEY]
     route.permitted()[:] = True  # a copy: the caller cannot grant licences
     assert np.flatnonzero(route.permitted()).tolist() == [MONEY]
@@ -247,11 +249,11 @@ def test_spread_before_start_changes_nothing_but_resets_closures(small_params):
     """Before start, spread adopts no one, draws nothing, returns (0, 0) and resets the closure counts."""
     eager = {**SPREAD, "scenario__p_leader_adoption": 1.0, "uncertainty__p_slip_back": 1.0}
     route = Route(small_params(**eager), DOMAINS, N)
-    route.practice.set(np.isin(np.arange(N), [MONEY]))  # an adopter is left alone before the route starts
+    route.practice.set(np.isin(np.arange(N), [MONEY]), week=0)  # an adopter is left alone before the route starts
     route.record_closures(np.array([MONEY, 6]), np.array([True, False]))
     rng = np.random.default_rng(0)
     state = rng.bit_generator.state
-    assert route.spread(np.ones((N, N)), np.ones(N, dtype=bool), rng) == (0, 0)
+    assert route.spread(np.ones((N, N)), np.ones(N, dtype=bool), rng, 65) == (0, 0)
     assert np.flatnonzero(route.practice.adopted).tolist() == [MONEY]
     assert rng.bit_generator.state == state
     assert not route.closures_quarter.any() and not route.good_closures_quarter.any()
@@ -262,33 +264,33 @@ def test_spread_adopts_exactly_the_permitted_providers_whose_exposure_reaches_th
     # health (0.3 + 0.3) and housing (exactly 0.5) adopt; work (0.3), unlicensed safety and organisation 6
     # (exposed only to housing, which adopts this quarter) do not; the quarter's closure counts are reset
     route = Route(small_params(**SPREAD), DOMAINS, N)
-    route.start(np.ones(N, dtype=bool))
+    route.start(np.ones(N, dtype=bool), 52)
     assert np.flatnonzero(route.practice.adopted).tolist() == [MENTAL, MONEY]
     route.record_closures(np.array([MONEY, HOUSING]), np.array([True, True]))
     route.record_closures(np.array([MONEY, HOUSING]), np.array([True, True]))
     ties = spread_ties()
     rng = np.random.default_rng(0)
-    assert route.spread(ties, np.ones(N, dtype=bool), rng) == (2, 0)
+    assert route.spread(ties, np.ones(N, dtype=bool), rng, 65) == (2, 0)
     assert np.flatnonzero(route.practice.adopted).tolist() == [HEALTH, MENTAL, HOUSING, MONEY]
     assert not route.closures_quarter.any() and not route.good_closures_quarter.any()
     assert_levers_follow(route.practice, route.params.practice)
     # next quarter, housing is an adopter: organisation 6 (0.9 to housing) adopts; safety still may not
-    assert route.spread(ties, np.ones(N, dtype=bool), rng) == (1, 0)
+    assert route.spread(ties, np.ones(N, dtype=bool), rng, 65) == (1, 0)
     assert np.flatnonzero(route.practice.adopted).tolist() == [HEALTH, MENTAL, HOUSING, MONEY, 6]
     # once commissioning permits everyone, safety (0.9 to money) adopts too
     route.reform("commissioning")
-    assert route.spread(ties, np.ones(N, dtype=bool), rng) == (1, 0)
+    assert route.spread(ties, np.ones(N, dtype=bool), rng, 65) == (1, 0)
     assert np.flatnonzero(route.practice.adopted).tolist() == [HEALTH, MENTAL, HOUSING, MONEY, SAFETY, 6]
-    assert route.spread(ties, np.ones(N, dtype=bool), rng) == (0, 0)
+    assert route.spread(ties, np.ones(N, dtype=bool), rng, 65) == (0, 0)
 
 
 def test_spread_ignores_closed_providers(small_params):
     """A closed adopter exposes no one (health stays, 0.3 short) and a closed provider does not adopt."""
     route = Route(small_params(**SPREAD), DOMAINS, N)
-    route.start(np.ones(N, dtype=bool))
+    route.start(np.ones(N, dtype=bool), 52)
     open_mask = np.ones(N, dtype=bool)
     open_mask[[MENTAL, HOUSING]] = False
-    assert route.spread(spread_ties(), open_mask, np.random.default_rng(0)) == (0, 0)
+    assert route.spread(spread_ties(), open_mask, np.random.default_rng(0), 65) == (0, 0)
     assert np.flatnonzero(route.practice.adopted).tolist() == [MONEY]
 
 
@@ -297,9 +299,9 @@ def test_spread_weighs_exposure_by_visible_results(small_params):
     adopted = {}
     for weight in (0.0, 1.0):
         route = Route(small_params(**{**SPREAD, "relations__results_weight": weight}), DOMAINS, N)
-        route.start(np.ones(N, dtype=bool))
+        route.start(np.ones(N, dtype=bool), 52)
         route.record_closures(np.full(10, MONEY), np.zeros(10, dtype=bool))  # 0 of 10 closed well
-        route.spread(spread_ties(), np.ones(N, dtype=bool), np.random.default_rng(0))
+        route.spread(spread_ties(), np.ones(N, dtype=bool), np.random.default_rng(0), 65)
         adopted[weight] = bool(route.practice.adopted[HOUSING])
     assert adopted == {0.0: True, 1.0: False}
 
@@ -307,12 +309,12 @@ def test_spread_weighs_exposure_by_visible_results(small_params):
 def test_spread_slips_back_and_leads_by_probability(small_params):
     """p_slip_back 1 sends every adopter back; p_leader_adoption 1 makes every permitted provider adopt."""
     route = Route(small_params(**{**SPREAD, "uncertainty__p_slip_back": 1.0}), DOMAINS, N)
-    route.start(np.ones(N, dtype=bool))
-    assert route.spread(np.zeros((N, N)), np.ones(N, dtype=bool), np.random.default_rng(0)) == (0, 2)
+    route.start(np.ones(N, dtype=bool), 52)
+    assert route.spread(np.zeros((N, N)), np.ones(N, dtype=bool), np.random.default_rng(0), 65) == (0, 2)
     assert not route.practice.adopted.any()
     route = Route(small_params(**{**SPREAD, "scenario__p_leader_adoption": 1.0}), DOMAINS, N)
-    route.start(np.ones(N, dtype=bool))
-    assert route.spread(np.zeros((N, N)), np.ones(N, dtype=bool), np.random.default_rng(0)) == (N - 3, 0)
+    route.start(np.ones(N, dtype=bool), 52)
+    assert route.spread(np.zeros((N, N)), np.ones(N, dtype=bool), np.random.default_rng(0), 65) == (N - 3, 0)
     assert route.practice.adopted.tolist() == [i != SAFETY for i in range(N)]
 
 
@@ -334,3 +336,33 @@ def test_model_levers_equal_what_adopted_implies_every_week(small_params, overri
     assert model.route.started
     assert len(patterns) >= 2  # the check saw adopted change (the burn-in's nobody, then adopters)
     assert model.practice.adopted.any()
+
+
+def test_since_records_when_each_provider_started_the_new_way(small_params):
+    """Practice.since: the week a provider started the new way, kept while it stays, -1 once it reverts; a
+    provider that re-adopts starts again (and pays the cost of change again, ODD 7.16)."""
+    practice = Practice(small_params().practice, 4)
+    assert practice.since.tolist() == [-1, -1, -1, -1]
+    practice.set(np.array([True, True, False, False]), week=52)
+    assert practice.since.tolist() == [52, 52, -1, -1]
+    practice.set(np.array([True, True, True, False]), week=65)
+    assert practice.since.tolist() == [52, 52, 65, -1]
+    practice.revert([0])
+    assert practice.since.tolist() == [-1, 52, 65, -1]
+    practice.set(np.array([True, True, True, False]), week=78)
+    assert practice.since.tolist() == [78, 52, 65, -1]
+    with pytest.raises(ValueError):
+        practice.since[0] = 3
+
+
+def test_the_extent_of_change_counts_the_components_that_differ(small_params):
+    """The default new way differs in all seven components; with some set back to the usual value, staff retrain
+    for fewer of them (and for none when the two ways are the same)."""
+    from sim.route import PRACTICE_COMPONENTS, change_extent
+
+    ways = small_params().practice
+    assert change_extent(ways) == 1.0
+    partial = small_params(practice__new__no_wrong_door=False, practice__new__waiting_order="arrival").practice
+    assert change_extent(partial) == pytest.approx(5 / 7)
+    same = dataclasses.replace(ways, new=ways.usual)
+    assert change_extent(same) == 0.0 and len(PRACTICE_COMPONENTS) == 7

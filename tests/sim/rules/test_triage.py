@@ -144,3 +144,53 @@ def test_admit_ranked_breaks_ties_by_position_and_handles_interleaving():
 def test_admit_ranked_empty_list():
     out = triage.admit_ranked(np.empty(0, np.intp), np.empty(0, np.int16), np.array([3.0]))
     assert out.shape == (0,) and out.dtype == bool
+
+
+def _proportionate(rows, proportionate):
+    at_service, is_door, need, bespoke, no_wrong_door, org_open = (np.array(c) for c in zip(*rows, strict=True))
+    return triage.triage(at_service, is_door, need, np.full(len(rows), THRESHOLD), bespoke, no_wrong_door,
+                         org_open, CEILING, BRIEF_BELOW, np.array(proportionate))
+
+
+def test_a_proportionate_first_response_settles_light_needs_at_any_service_door():
+    """At a service with a proportionate response, need < brief_help_below is settled there and then - right or
+    wrong door, whatever the other levers - and a heavier need is triaged as before (the control: the same
+    arrivals without a proportionate response are refused, bounced or referred)."""
+    rows = [
+        (True, True, 0.1, False, False, False),  # right door, light need: would be refused
+        (True, False, 0.1, False, False, True),  # wrong door, light need: would be a bounce
+        (True, False, 0.1, True, True, True),  # whole-person door, light need: would go to the community org
+        (True, True, BRIEF_BELOW, False, False, False),  # at brief_help_below: no longer light -> refused
+        (True, True, 0.9, True, True, True),  # heavy need: a case, as before
+    ]
+    t = _proportionate(rows, [True] * 5)
+    assert _outcomes(t) == ["brief_help", "brief_help", "brief_help", "refused", "queue"]
+    assert not t.bounced.any()
+    without = _proportionate(rows, [False] * 5)
+    assert _outcomes(without) == ["refused", "refer_service", "refer_community", "refused", "queue"]
+    assert without.bounced.tolist() == [False, True, False, False, False]
+
+
+def test_a_proportionate_response_leaves_community_organisations_as_they_are():
+    """Community organisations already help light needs on the spot; the lever changes nothing there."""
+    rows = [(False, False, 0.1, False, False, True), (False, False, 0.5, False, False, True),
+            (False, False, 0.8, False, False, True)]
+    assert _outcomes(_proportionate(rows, [True] * 3)) == _outcomes(_proportionate(rows, [False] * 3)) == [
+        "brief_help", "queue", "refer_service"]
+
+
+def test_admit_ranked_by_need_puts_the_greatest_need_first_then_the_longest_wait():
+    """Priority = largest need where the list is ordered by need: 0.9 before 0.5 before 0.5-but-newer; a list
+    ordered by arrival at the same provider index is unaffected (priority = waiting time)."""
+    provider = np.array([0, 0, 0, 0, 1, 1, 1])
+    wait = np.array([1, 9, 3, 3, 1, 9, 3])
+    need = np.array([0.9, 0.2, 0.5, 0.5, 0.9, 0.2, 0.5])
+    priority = triage.waiting_priority(np.array([True] * 4 + [False] * 3), wait, need)
+    admitted = triage.admit_ranked(provider, wait, np.array([3.0, 1.0]), priority)
+    # provider 0 (by need): 0.9 (wait 1), then the two 0.5s (wait 3, position breaks the tie) -> not the 0.2
+    # provider 1 (by arrival): the longest wait (9) only
+    assert admitted.tolist() == [True, False, True, True, False, True, False]
+    two = triage.admit_ranked(provider, wait, np.array([2.0, 0.0]), priority)
+    assert two.tolist() == [True, False, True, False, False, False, False]
+    assert (triage.admit_ranked(provider, wait, np.array([3.0, 1.0]))
+            == triage.admit_ranked(provider, wait, np.array([3.0, 1.0]), wait.astype(float))).all()
