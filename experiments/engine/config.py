@@ -24,7 +24,8 @@ from sim.params import ParamError, Params, check_name, choice, nonneg, plain_nam
 ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "conf"
 GROUPS = ("place", "scenario", "practice", "infrastructure", "uncertainty", "relations", "experiment")
-RUN_SETTINGS = ("compare", "engine", "progress", "figures")  # keys of the composed config that are not the model's
+# keys of the composed config that are not the model's
+RUN_SETTINGS = ("compare", "decompose", "engine", "progress", "figures")
 EXECUTORS = ("local", "dask", "submitit")
 
 
@@ -68,10 +69,33 @@ class CompareConfig:
 
 
 @dataclass
+class DecomposeConfig:
+    """A decomposition of a reform into its parts (experiments.decompose): each factor at its silo or reformed
+    level in a two-level fractional factorial of resolution V, on ``scenario`` (the full reform)."""
+
+    name: str = plain_name("whole_system")
+    title: str = "Whole-system working decomposed"
+    scenario: str = "whole_system"  # the full reform: every factor at its reformed level
+    n_seeds: int = positive(2, 1000)  # replicate seeds at every design point (common random numbers)
+    base_seed: int = nonneg(20261122, 2**63 - 1)
+    confidence: float = field(default=0.95, metadata={"range": (0.5, 0.999, False)})
+    outcomes: list[str] = field(default_factory=lambda: ["mean_wellbeing", "crises_per_1000_per_year",
+                                                         "failure_demand_share", "mean_wait_weeks", "total_cost"])
+    # components of the new way (sim/route.py PRACTICE_COMPONENTS: at the silo level practice.new takes
+    # practice.usual's value for the component's lever) and parts of infrastructure (at the silo level never
+    # reformed)
+    factors: list[str] = field(default_factory=lambda: [
+        "no_wrong_door", "bespoke_support", "warm_handoff", "relationship_time", "devolved_discretion",
+        "proportionate_response", "triage_by_need", "commissioning", "accountability", "funding",
+        "staff_development"])
+
+
+@dataclass
 class Config(Params):
     """The composed configuration: the model's parameters plus the run settings."""
 
     compare: CompareConfig = field(default_factory=CompareConfig)
+    decompose: DecomposeConfig = field(default_factory=DecomposeConfig)
     engine: EngineSettings = field(default_factory=EngineSettings)
     progress: str = choice("auto", "auto", "on", "off")  # progress bars on a terminal, lines in a log
     figures: bool = False  # experiments.run: also draw overview.png
@@ -213,7 +237,7 @@ def to_params(cfg: Any) -> Config:
         validate(params)
     except ParamError as exc:
         raise ConfigError(str(exc)) from None
-    for name in RUN_SETTINGS[:2]:
+    for name in ("compare", "decompose", "engine"):
         check_settings(getattr(params, name), f"{name}.")
     check_compare(params.compare)
     return params
