@@ -39,6 +39,14 @@ def pytest_unconfigure(config):
         os.environ.pop("PLACESIM_RESULTS", None)
 
 
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    """A private results root for one test and the commands it starts (``PLACESIM_RESULTS``)."""
+    root = tmp_path / "results"
+    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
+    return root
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _quiet_mesa():
     """Mesa logs every step at INFO; the entry points silence it, and so do the tests."""

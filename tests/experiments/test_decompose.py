@@ -11,13 +11,6 @@ TINY = ["residents=300", "years=1", "decompose.n_seeds=2", "progress=off", "engi
         "decompose.factors=[no_wrong_door,triage_by_need,funding]"]
 
 
-@pytest.fixture
-def results(tmp_path, monkeypatch):
-    root = tmp_path / "results"
-    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
-    return root
-
-
 def test_a_small_decomposition_writes_effects_design_waterfalls_and_report(results, capsys):
     assert decompose.main(TINY) == 0
     (folder,) = (results / "decomposition").iterdir()

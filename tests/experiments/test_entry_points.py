@@ -44,14 +44,6 @@ def tree(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")} if folder.exists() else set()
 
 
-@pytest.fixture
-def results(tmp_path, monkeypatch) -> Path:
-    """A private results root for the test and the commands it starts."""
-    root = tmp_path / "results"
-    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
-    return root
-
-
 # --- what a run writes ----------------------------------------------------------------------------------------
 def test_run_writes_a_complete_run_folder_under_the_results_root(results):
     done = cli("experiments.run", "scenario=whole_system", "seed=3", "residents=1500", "years=1", "figures=true")

@@ -28,13 +28,6 @@ from experiments.sweep import main, run_named_sweep
 SMOKE = ["sweep=smoke", "progress=off"]
 
 
-@pytest.fixture
-def results(tmp_path, monkeypatch):
-    root = tmp_path / "results"
-    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
-    return root
-
-
 def sweep_table(argv: list[str]) -> pd.DataFrame:
     """Run a sweep in-process and return its table without the timing columns."""
     settings = load_sweep_config(argv)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-import pytest
 
 from experiments.engine.plan import plan_runs
 from experiments.reporting.report import lever_rows
@@ -18,13 +17,6 @@ def test_lever_rows_are_the_levers_as_simulated():
     rows = lever_rows(params)
     assert rows["silo"]["shared_vision"] == 0.3 and rows["whole_place"]["shared_vision"] == 0.3
     assert rows["whole_place"]["reform.staff_development"] == 1 and rows["silo"]["reform.funding"] is None
-
-
-@pytest.fixture
-def results(tmp_path, monkeypatch):
-    root = tmp_path / "results"
-    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
-    return root
 
 
 def test_a_small_comparison_reports_its_overrides_levers_and_how_to_reproduce_it(results, capsys):

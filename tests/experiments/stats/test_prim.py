@@ -10,13 +10,6 @@ import pytest
 from experiments.stats.prim import cases, find_boxes
 
 
-@pytest.fixture
-def results(tmp_path, monkeypatch):
-    root = tmp_path / "results"
-    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
-    return root
-
-
 def test_prim_recovers_a_known_box():
     """Cases of interest exactly where a > 0.6 and b < 0.4 (c irrelevant): the box is found, c is left free."""
     rng = np.random.default_rng(1)

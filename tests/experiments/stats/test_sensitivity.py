@@ -12,13 +12,6 @@ from experiments.engine.designs import Design, Factor
 from experiments.stats.sensitivity import analyse, point_means
 
 
-@pytest.fixture
-def results(tmp_path, monkeypatch):
-    root = tmp_path / "results"
-    monkeypatch.setenv("PLACESIM_RESULTS", str(root))
-    return root
-
-
 def _table(design: Design, f, seeds: int = 2, noise: float = 0.0) -> pd.DataFrame:
     """A study table whose outcome is the known function ``f`` of the design's points (plus seed noise)."""
     rng = np.random.default_rng(0)
