@@ -57,9 +57,6 @@ def main(argv: list[str]) -> int:
 
 def write_comparison(folder, cfg, config, plan, argv: list[str], wall: float) -> None:
     """Tables, figures and report.md from the study's records; each file replaces its old version atomically."""
-    import os
-    import shutil
-
     import pandas as pd
 
     from .engine import store
@@ -87,14 +84,7 @@ def write_comparison(folder, cfg, config, plan, argv: list[str], wall: float) ->
         write_report(tmp, config, scenario_params, runs, summary, differences, months, versions(), wall,
                      check_engine(config.engine), argv, relative(folder / "table.parquet"))
 
-    staging = store.atomic_folder(folder / "report")  # a temporary: removed if killed (store.remove_stale)
-    try:
-        write(staging)
-        names = sorted(p.name for p in staging.iterdir())
-        for name in [n for n in names if n != "report.md"] + ["report.md"]:  # the report last: it names the rest
-            os.replace(staging / name, folder / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    store.write_into(folder, write)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -354,7 +354,8 @@ class PlaceModel(Model):
         provider = self.wait_provider[waiting].astype(np.intp)
         free = np.where(self.provider_open, self.capacity - self.load - self.contact_load, 0.0)
         wait = self.wait_weeks[waiting]
-        priority = triage.waiting_priority(self.practice.by_need[provider], wait, row_max(self.need[waiting]))
+        by_need = self.practice.by_need[provider]
+        priority = triage.waiting_priority(by_need, wait, row_max(self.need[waiting])) if by_need.any() else None
         admitted = waiting[triage.admit_ranked(provider, wait, free, priority)]
         if admitted.size == 0:
             return
@@ -385,8 +386,9 @@ class PlaceModel(Model):
         quality = support.quality(self.trust[rows, self._trust_column(p)], self.stretch[p])
         # whole-person support reaches its full effect only once the new way is learned (ODD 7.16)
         ramp = change.practice_ramp(self.practice.since, self.steps, world.practice_ramp_weeks, rel.standardised_fit)
-        learning_new = (ramp[p] < 1.0) & (self.case_domain[rows] < 0) & (p < s)
-        knowledge = np.where(learning_new, self.knowledge[p] * ramp[p], self.knowledge[p])
+        knowledge = self.knowledge[p]
+        if (ramp < 1.0).any():  # bespoke cases at services still learning the new way
+            knowledge = np.where((self.case_domain[rows] < 0) & (p < s), knowledge * ramp[p], knowledge)
         supported = support.support_week(
             self.need[rows], p, self.case_domain[rows].astype(np.intp), quality, knowledge,
             self.ties[p, :s], support_effect_rate=rel.support_effect_rate, standardised_fit=rel.standardised_fit,

@@ -139,6 +139,20 @@ def write_folder(final: Path, write) -> Path:
     return final
 
 
+def write_into(folder: Path, write, last: str = "report.md") -> None:
+    """Call ``write(tmp)`` on a temporary folder beside ``folder``'s files, then move each file it wrote into
+    ``folder`` (``last`` last: a report that names the rest appears only once they are in place); the temporary
+    is removed, or swept by :func:`remove_stale` if the process is killed."""
+    staging = atomic_folder(folder / "report")
+    try:
+        write(staging)
+        names = sorted(p.name for p in staging.iterdir())
+        for name in [n for n in names if n != last] + [n for n in names if n == last]:
+            os.replace(staging / name, folder / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def write_file(path: Path, write) -> Path:
     """Call ``write(handle_path)`` on a temporary file, fsync it, then rename it to ``path`` (atomic)."""
     path = Path(path)

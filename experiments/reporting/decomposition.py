@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from sim.outcomes import HIGHER, OUTCOMES
 
 from ..stats.comparison import confidence_interval
 from ..stats.factorial import SILO, effects_table, fit, full_reform_interval, interaction_share, waterfall_steps
+from .report import fmt
 
 
 def waterfall(steps: list[tuple[str, float]], observed: float, silo_simulated: float, outcome: str,
@@ -87,18 +86,7 @@ def write_decomposition(folder: Path, config, factors: list[str], design: np.nda
         lines += ["", f"Versions: {', '.join(f'{a} {b}' for a, b in versions().items())}.", ""]
         (tmp / "report.md").write_text("\n".join(lines))
 
-    staging = store.atomic_folder(folder / "report")
-    try:
-        write(staging)
-        names = sorted(p.name for p in staging.iterdir())
-        for name in [n for n in names if n != "report.md"] + ["report.md"]:
-            os.replace(staging / name, folder / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _fmt(outcome: str, value: float) -> str:
-    return OUTCOMES[outcome].format(value)
+    store.write_into(folder, write)
 
 
 def _signed(outcome: str, value: float) -> str:
@@ -138,9 +126,9 @@ def report_lines(config, factors, fits, effects, means, full_point, silo, n_runs
             share_text = "n/a (no clear total)"
         else:
             share_text = f"{share:.0%} [{s_low:.0%}, {s_high:.0%}]"
-        lines.append(f"| {OUTCOMES[outcome].title} | {_fmt(outcome, result.coefficients[0])} | "
-                     f"{_fmt(outcome, mean)} [{_fmt(outcome, s_lo)}, {_fmt(outcome, s_hi)}] | "
-                     f"{_fmt(outcome, means.loc[full_point, outcome])} | {_signed(outcome, total)} "
+        lines.append(f"| {OUTCOMES[outcome].title} | {fmt(outcome, result.coefficients[0])} | "
+                     f"{fmt(outcome, mean)} [{fmt(outcome, s_lo)}, {fmt(outcome, s_hi)}] | "
+                     f"{fmt(outcome, means.loc[full_point, outcome])} | {_signed(outcome, total)} "
                      f"[{_signed(outcome, low)}, {_signed(outcome, high)}] | "
                      f"{share_text} |")
     lines += ["", "The silo corner is not a design point (a resolution V fraction leaves it out): it is fitted; "

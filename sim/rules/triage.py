@@ -38,8 +38,8 @@ def triage(at_service: np.ndarray, presenting_is_door: np.ndarray, need: np.ndar
     is brokered to the service; below ``brief_help_below`` it is helped on the spot; anything between joins its
     waiting list. No community organisation turns anyone away.
     """
-    settled_here = at_service & (need < brief_help_below)
-    settled_here &= False if proportionate is None else proportionate
+    proportionate = False if proportionate is None else proportionate
+    settled_here = at_service & proportionate & (need < brief_help_below)
     assessed = at_service & ~settled_here
     org_refers = ~at_service & (need >= org_case_ceiling)
     outside = assessed & ~presenting_is_door & ~bespoke
