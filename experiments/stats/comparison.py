@@ -14,13 +14,14 @@ from sim.outcomes import HIGHER, OUTCOMES, REPORTED
 
 
 def confidence_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """(mean, low, high) of the finite values: ``mean +- t * s / sqrt(n)``; NaNs if there are none."""
+    """(mean, low, high) of the finite values: ``mean +- t * s / sqrt(n)``; NaNs if there are none, and NaN bounds
+    for a single value (one seed says nothing about its own noise: a zero-width interval would read as certain)."""
     values = values[np.isfinite(values)]
     if values.size == 0:
         return (np.nan, np.nan, np.nan)
     mean = float(values.mean())
     if values.size < 2:
-        return mean, mean, mean
+        return mean, np.nan, np.nan
     half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
     return mean, mean - half, mean + half
 

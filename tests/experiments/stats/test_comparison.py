@@ -20,11 +20,13 @@ from experiments.stats.comparison import (
 
 
 def test_confidence_interval_is_mean_plus_minus_t_s_over_root_n():
-    """[1, 2, 3]: mean 2, s = 1, half-width t(0.975, 2) / sqrt(3); NaNs are dropped; one value has no width."""
+    """[1, 2, 3]: mean 2, s = 1, half-width t(0.975, 2) / sqrt(3); NaNs are dropped; one value has no interval."""
     mean, low, high = confidence_interval(np.array([1.0, 2.0, np.nan, 3.0]), 0.95)
     half = stats.t.ppf(0.975, 2) / np.sqrt(3)
     assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
-    assert confidence_interval(np.array([5.0]), 0.95) == (5.0, 5.0, 5.0)
+    mean, low, high = confidence_interval(np.array([5.0, np.nan]), 0.95)
+    assert mean == 5.0 and np.isnan(low) and np.isnan(high)
+    assert reading("mean_wellbeing", mean - 4.0, low - 4.0, high - 4.0) == "not estimable"  # not "better"
     assert all(np.isnan(confidence_interval(np.array([np.nan]), 0.95)))
 
 
