@@ -4,15 +4,15 @@
     .venv/bin/python -m experiments.decompose residents=2000 years=3 decompose.n_seeds=2
     .venv/bin/python -m experiments.decompose decompose.n_seeds=10 engine.executor=submitit   # for a paper
 
-Factors (``decompose.practice``, ``decompose.infrastructure`` in conf/config.yaml): each component of the new way
-of working and each part of infrastructure, either at its silo level (practice.new takes practice.usual's value;
-the part is never reformed) or reformed, on top of ``decompose.scenario`` (the full reform). The design is a
-two-level fractional factorial of resolution V (pyDOE3; 128 points for 11 factors), so every main effect and
-every two-factor interaction is estimable; every point runs with the same replicate seeds (common random
-numbers), and the silo scenario runs with them too, as a check on the silo corner. Runs go through the engine
-(parallel, resumable, Dask or Slurm). Writes results/decomposition/<name>-<hash>/: effects.csv (term, outcome,
-effect, ci_low, ci_high), design.csv, table.parquet (one row per run, with its overrides), a waterfall figure per
-outcome (silo to the full reform: main effects, then interactions) and report.md.
+Factors (``decompose.factors`` in conf/config.yaml): each component of the new way of working and each part of
+infrastructure, either at its silo level (practice.new takes practice.usual's value; the part is never reformed) or
+reformed, on top of ``decompose.scenario`` (the full reform; factors left out stay reformed). The design is a
+two-level fractional factorial of resolution V (pyDOE3; 128 points for 11 factors), so every main effect and every
+two-factor interaction is estimable; every point runs with the same replicate seeds (common random numbers), and
+the silo scenario runs with them too, as a check on the silo corner. Runs go through the engine (parallel,
+resumable, Dask or Slurm). Writes results/decomposition/<name>-<hash>/: effects.csv (term, outcome, effect, ci_low,
+ci_high), design.csv, table.parquet (one row per run, with its overrides), a waterfall figure per outcome (silo to
+the full reform: main effects, then interactions) and report.md.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def factors_of(names: list[str], config) -> tuple[list[str], dict[str, tuple[str
             raise ConfigError(f"decompose.factors: {name!r} is listed twice")
         if name in PRACTICE_COMPONENTS:
             lever = PRACTICE_COMPONENTS[name]
-            factors[name] = (f"practice.new.{lever}", getattr(config.practice.usual, lever),
-                             getattr(config.practice.new, lever))
+            silo, reformed = getattr(config.practice.usual, lever), getattr(config.practice.new, lever)
+            if silo == reformed:
+                raise ConfigError(f"decompose.factors: {name!r} is the same in practice.usual and practice.new "
+                                  f"({lever}: {silo!r}), so it has nothing to decompose")
+            factors[name] = (f"practice.new.{lever}", silo, reformed)
         elif name in INFRASTRUCTURE_PARTS:
             year = getattr(config.scenario.reform, name)
             if year is None:
@@ -49,8 +52,11 @@ def factors_of(names: list[str], config) -> tuple[list[str], dict[str, tuple[str
         else:
             raise ConfigError(f"decompose.factors: unknown factor {name!r} (choose from "
                               f"{', '.join([*PRACTICE_COMPONENTS, *INFRASTRUCTURE_PARTS])})")
-    if not 2 <= len(names) <= 17:
-        raise ConfigError(f"decompose.factors: needs 2 to 17 factors, got {len(names)}")
+    if not any(config.scenario.first_adopters) and config.scenario.p_leader_adoption == 0:
+        raise ConfigError(f"decompose.scenario: {config.scenario.name!r} never works the new way; choose a scenario "
+                          "that does (the full reform)")
+    if len(names) < 2:
+        raise ConfigError(f"decompose.factors: needs at least 2 factors, got {len(names)}")
     return names, factors
 
 
@@ -67,11 +73,15 @@ def check(config) -> None:
             raise ConfigError(f"decompose.outcomes: unknown outcome {outcome!r} (see sim/outcomes.py)")
     if not settings.outcomes:
         raise ConfigError("decompose.outcomes: list at least one outcome")
+    if len(set(settings.outcomes)) < len(settings.outcomes):
+        raise ConfigError("decompose.outcomes: an outcome is listed twice")
 
 
 @entry_point
 def main(argv: list[str]) -> int:
-    if help_requested(argv, __doc__):
+    from .engine.config import GROUPS
+
+    if help_requested(argv, __doc__, tuple(g for g in GROUPS if g != "scenario")):  # decompose.scenario instead
         return 0
     import numpy as np
 
@@ -83,9 +93,11 @@ def main(argv: list[str]) -> int:
     from .engine.store import check_results_root, output_dir
     from .engine.study import claim, fingerprint, run_study
 
+    hints = {"scenario": "decompose.scenario", "seed": "decompose.base_seed"}
     for item in argv:
-        if item.split("=", 1)[0] in ("scenario", "seed"):
-            raise ConfigError(f"{item.split('=', 1)[0]}: set by the decomposition; use decompose.scenario")
+        key = item.split("=", 1)[0]
+        if key in hints:
+            raise ConfigError(f"{key}: set by the decomposition; use {hints[key]}")
     _, config = load_config(argv)
     check(config)
     settings = config.decompose
@@ -93,6 +105,11 @@ def main(argv: list[str]) -> int:
     _, reformed = load_config([*overrides, f"scenario={settings.scenario}"])
     names, factors = factors_of(settings.factors, reformed)
     design = (fractional_factorial(len(names)) + 1) / 2  # 0 = silo level, 1 = reformed
+    terms = 1 + len(names) + len(names) * (len(names) - 1) // 2
+    if design.shape[0] * settings.n_seeds <= terms:
+        raise ConfigError(f"decompose.n_seeds: {settings.n_seeds} seed(s) of {design.shape[0]} design points leave "
+                          f"no residual degrees of freedom for {terms} terms, so no intervals; use at least "
+                          f"{terms // design.shape[0] + 1}")
     points = [{factors[n][0]: (factors[n][2] if level else factors[n][1]) for n, level in zip(names, row,
                                                                                             strict=True)}
               for row in design]

@@ -64,10 +64,11 @@ def write_decomposition(folder: Path, config, factors: list[str], design: np.nda
     levels = design[runs["point"].to_numpy(dtype=int)]  # one row per run: each point once per seed
     k = len(factors)
     design_frame = pd.DataFrame(design.astype(int), columns=factors).rename_axis("point").reset_index()
-    effects, fits = [], {}
+    effects, fits, left_out = [], {}, {}
     for outcome in settings.outcomes:
         y = runs[outcome].to_numpy(dtype=float)
         finite = np.isfinite(y)  # an undefined outcome (no admissions: no wait) leaves its run out of this fit
+        left_out[outcome] = int((~finite).sum())
         fits[outcome] = fit(levels[finite], y[finite], factors)
         effects.append(effects_table(fits[outcome], outcome, settings.confidence))
     effects = pd.concat(effects, ignore_index=True)
@@ -77,7 +78,7 @@ def write_decomposition(folder: Path, config, factors: list[str], design: np.nda
         effects.to_csv(tmp / "effects.csv", index=False)
         design_frame.to_csv(tmp / "design.csv", index=False)
         lines = report_lines(config, factors, fits, effects, means, full_point, silo, len(runs), wall, argv,
-                             relative(folder / "table.parquet"))
+                             relative(folder / "table.parquet"), left_out, bool((design == 0).all(axis=1).any()))
         for outcome in settings.outcomes:
             steps = waterfall_steps(fits[outcome], k)
             if np.isfinite([v for _, v in steps]).all():
@@ -86,6 +87,9 @@ def write_decomposition(folder: Path, config, factors: list[str], design: np.nda
         lines += ["", f"Versions: {', '.join(f'{a} {b}' for a, b in versions().items())}.", ""]
         (tmp / "report.md").write_text("\n".join(lines))
 
+    for old in folder.glob("waterfall_*.png"):  # figures of outcomes this decomposition no longer reports
+        if old.stem.removeprefix("waterfall_") not in settings.outcomes:
+            old.unlink()
     store.write_into(folder, write)
 
 
@@ -96,8 +100,12 @@ def _signed(outcome: str, value: float) -> str:
     return format(value, f"+,.{digits}f")
 
 
-def report_lines(config, factors, fits, effects, means, full_point, silo, n_runs, wall, argv, table_path) -> list[str]:
+def report_lines(config, factors, fits, effects, means, full_point, silo, n_runs, wall, argv, table_path,
+                 left_out: dict[str, int], silo_in_design: bool) -> list[str]:
     import shlex
+
+    from sim.params import INFRASTRUCTURE_PARTS
+    from sim.route import PRACTICE_COMPONENTS
 
     settings = config.decompose
     k = len(factors)
@@ -131,10 +139,21 @@ def report_lines(config, factors, fits, effects, means, full_point, silo, n_runs
                      f"{fmt(outcome, means.loc[full_point, outcome])} | {_signed(outcome, total)} "
                      f"[{_signed(outcome, low)}, {_signed(outcome, high)}] | "
                      f"{share_text} |")
-    lines += ["", "The silo corner is not a design point (a resolution V fraction leaves it out): it is fitted; "
-              "the silo scenario, simulated with the same seeds, checks it. *Share from interactions* answers "
-              "\"is the whole more than the sum of its parts?\": the part of silo-to-full-reform that no factor "
-              "buys on its own.", ""]
+    corner = ("The silo corner is a design point here, and is fitted like the rest" if silo_in_design else
+              "The silo corner is not a design point (a resolution V fraction leaves it out): it is fitted")
+    every = set(factors) == {*PRACTICE_COMPONENTS, *INFRASTRUCTURE_PARTS}
+    check = ("; the silo scenario, simulated with the same seeds, checks it." if every else
+             ". The silo scenario is shown but is not a check here: factors left out of `decompose.factors` stay "
+             "reformed at the silo corner.")
+    lines += ["", corner + check + " *Share from interactions* answers \"is the whole more than the sum of its "
+              "parts?\": the part of silo-to-full-reform that no factor buys on its own.", ""]
+    for outcome, n in left_out.items():
+        if n:
+            lines += [f"{n} of {n_runs} runs have no value for {OUTCOMES[outcome].label.lower()} (e.g. no one "
+                      "started support, so there is no wait) and are left out of its fit.", ""]
+    n_terms = len(next(iter(fits.values())).terms) - 1
+    lines += [f"Each outcome has {n_terms} terms; at {ci} about {1 - settings.confidence:.0%} of terms with no real "
+              "effect still look clear by chance, so read small clear terms with care.", ""]
     for outcome in settings.outcomes:
         info = OUTCOMES[outcome]
         rows = effects[(effects["outcome"] == outcome) & (effects["term"] != SILO)]

@@ -29,8 +29,11 @@ def test_a_small_decomposition_writes_effects_design_waterfalls_and_report(resul
     report = (folder / "report.md").read_text()
     assert "share from interactions" in report and "waterfall_mean_wellbeing.png" in report
     assert (folder / "waterfall_mean_wellbeing.png").stat().st_size > 0
+    assert "a design point here" in report and "is not a check here" in report  # 2^3: the full factorial
     assert decompose.main(TINY) == 0  # again: every run reused
     assert "(18 finished, 0 to run)" in capsys.readouterr().out
+    assert decompose.main([*TINY, "decompose.outcomes=[mean_wellbeing]"]) == 0  # the same runs, one outcome
+    assert [p.name for p in folder.glob("waterfall_*.png")] == ["waterfall_mean_wellbeing.png"]
 
 
 @pytest.mark.parametrize(("argv", "key"), [
@@ -43,6 +46,11 @@ def test_a_small_decomposition_writes_effects_design_waterfalls_and_report(resul
     (["scenario=silo"], "scenario"),
     (["decompose.n_seeds=0"], "decompose.n_seeds"),
     (["decompose.name=../x"], "decompose.name"),
+    (["decompose.outcomes=[mean_wellbeing,mean_wellbeing]"], "decompose.outcomes"),
+    (["decompose.scenario=silo", "decompose.factors=[no_wrong_door,triage_by_need]"], "decompose.scenario"),
+    (["decompose.factors=[no_wrong_door,funding]", "decompose.n_seeds=1"], "decompose.n_seeds"),
+    (["practice.usual.waiting_order=need"], "decompose.factors"),
+    (["seed=3"], "seed"),
 ])
 def test_bad_settings_are_one_line_before_any_run(results, capsys, argv, key):
     assert decompose.main(argv) == 2

@@ -23,7 +23,7 @@ from sim.outcomes import OUTCOMES
 ENTRY_POINTS = {  # every command, with a small valid argument list
     "experiments.run": ["residents=600", "years=1"],
     "experiments.compare": ["compare.n_seeds=1", "residents=600", "years=1"],
-    "experiments.decompose": ["decompose.n_seeds=1", "residents=300", "years=1",
+    "experiments.decompose": ["decompose.n_seeds=2", "residents=300", "years=1",
                               "decompose.factors=[no_wrong_door,funding]"],
     "experiments.sweep": ["sweep=smoke"],
     "experiments.sensitivity": ["sensitivity=smoke"],
