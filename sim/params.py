@@ -349,7 +349,8 @@ def check_field(key: str, value: Any, meta: Any) -> None:
         if low_open and value <= low:
             raise ParamError(key, f"must be > {low:g}, got {value!r}")
         if value < low or value > high:
-            bound = f"in [{low:g}, {high:g}]" if high != INF else f">= {low:g}"
+            opening = "(" if low_open else "["
+            bound = f"in {opening}{low:g}, {high:g}]" if high != INF else f">= {low:g}"
             raise ParamError(key, f"must be {bound}, got {value!r}")
     if "choices" in meta and value not in meta["choices"]:
         names = ", ".join("null" if c is None else str(c) for c in meta["choices"])
