@@ -15,7 +15,7 @@ import pandas as pd
 
 from .behaviours import BEHAVIOURS
 from .outcomes import OUTCOMES
-from .rules import learning, ties
+from .rules import learning, money, needs, ties
 from .rules.arrays import row_sum
 from .rules.failure import FAILURE_KINDS
 
@@ -36,8 +36,11 @@ STATE_KEYS = (
     "mean_wellbeing", "multiple_disadvantage_share", "waiting", "in_support", "mean_resident_trust",
     "collaboration_density", "mean_tie_strength", "collaboration_clustering", "community_orgs_open",
     "mean_eligibility_threshold", "services_budget_left", "practice_knowledge", "code_knowledge",
-    "adoption", "infrastructure_reformed",
+    "adoption", "infrastructure_reformed", "hard_edges_2", "hard_edges_3",
 )
+# Hard Edges' three domains (Bramley, Fitzpatrick et al. 2015: homelessness, substance misuse, criminal justice),
+# proxied by high need in housing, mental health and safety (ODD 7.11; ../shared/data/patterns.md).
+HARD_EDGES_DOMAINS = ("housing", "mental_health", "safety")
 BEHAVIOUR_KEYS = tuple(f"behaviour_{k}" for k in BEHAVIOURS)  # scored monthly, carried through the month
 WEEKLY_COLUMNS = (*STATE_KEYS, *TALLY_KEYS, *BEHAVIOUR_KEYS)
 MONTH_COUNTS = ("contacts_value", "contacts_failure", "refusals", "bounces", "signposts", "warm_handoffs",
@@ -84,9 +87,19 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         "code_knowledge": float(learning.knowledge(model.code, model.reality)[open_mask].mean()),
         "adoption": float(model.practice.adopted[open_mask].mean()) if open_mask.any() else 0.0,
         "infrastructure_reformed": model.route.reformed_share(),
+        **hard_edges(model),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),
                      *(model.behaviour_scores[k] for k in BEHAVIOURS)], dtype=float)
+
+
+def hard_edges(model: PlaceModel) -> dict[str, float]:
+    """Shares of residents with high need in 2+ and in all 3 of Hard Edges' domains (NaN if a domain is absent)."""
+    if not set(HARD_EDGES_DOMAINS) <= set(model.domains):
+        return {"hard_edges_2": float("nan"), "hard_edges_3": float("nan")}
+    count = needs.high_need_count(model.need, model.params.relations.need_threshold,
+                                  [model.domains.index(d) for d in HARD_EDGES_DOMAINS])
+    return {"hard_edges_2": float((count >= 2).mean()), "hard_edges_3": float((count >= 3).mean())}
 
 
 def month_counts(model: PlaceModel) -> dict[str, float]:
@@ -160,11 +173,45 @@ def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceMo
         "warm_handoff_share": _ratio(ev["warm_handoffs"].sum(), ev["signposts"].sum() + ev["warm_handoffs"].sum()),
         "bounces_per_1000_per_year": _ratio(ev["bounces"].sum() * 1000.0, n * years),
     }
+    summary.update(calibration_outcomes(ev, model))
     for kind in FAILURE_KINDS:
         summary[f"failure_{kind}_share"] = _ratio(ev[f"failure_{kind}"].sum(), contacts)
     for key in BEHAVIOUR_KEYS:
         summary[key] = float(ev[key].mean())
     return {name: summary[name] for name in OUTCOMES}
+
+
+def calibration_outcomes(ev: pd.DataFrame, model: PlaceModel) -> dict[str, float]:
+    """Outcomes that observed patterns are stated in (../shared/data/patterns.md; ODD 7.11, Calibration).
+
+    ``crisis_trend``: relative change in crises from the first to the last evaluated year; ``budget_deviation``:
+    the largest yearly departure of spend from the year's budget, as a share of it; ``prevention_spend_change_5y``
+    and ``crisis_spend_change_5y``: relative change from evaluated year 0 to year 5 (NaN with fewer than six
+    evaluated years); Hard Edges' proxy as the mean share with 2+ high needs of three and the 3-of-3 share
+    relative to it.
+    """
+    world = model.params.uncertainty
+    by_year = ev.groupby("year")[["crises", "spend_support", "spend_community", "spend_emergency"]].sum()
+    spend = by_year[["spend_support", "spend_community", "spend_emergency"]].sum(axis=1)
+    budget = np.array([money.annual_budget(world.budget_per_resident, model.n_residents, world.budget_change_per_year,
+                                           int(year) + model.params.burn_in_years) for year in by_year.index])
+    prevention = by_year["spend_support"] + by_year["spend_community"]
+
+    def change(series: pd.Series, years: int) -> float:
+        if years not in series.index or 0 not in series.index:
+            return float("nan")
+        return _ratio(float(series.loc[years] - series.loc[0]), float(series.loc[0]))
+
+    two = float(ev["hard_edges_2"].mean())
+    return {
+        "crisis_trend": (_ratio(float(by_year["crises"].iloc[-1] - by_year["crises"].iloc[0]),
+                                float(by_year["crises"].iloc[0])) if len(by_year) > 1 else float("nan")),
+        "budget_deviation": float(np.max(np.abs(spend.to_numpy() / budget - 1.0))) if len(by_year) else float("nan"),
+        "prevention_spend_change_5y": change(prevention, 5),
+        "crisis_spend_change_5y": change(by_year["spend_emergency"], 5),
+        "hard_edges_share": two,
+        "hard_edges_3_of_2": _ratio(float(ev["hard_edges_3"].mean()), two),
+    }
 
 
 # --- months: the weekly table in four-week blocks ------------------------------------------------------------------

@@ -113,6 +113,14 @@ def wellbeing(need: np.ndarray, connection: np.ndarray) -> np.ndarray:
     return (1.0 - burden) * (0.85 + 0.15 * connection)
 
 
+def high_need_count(need: np.ndarray, threshold: float, columns: list[int]) -> np.ndarray:
+    """How many of the domains ``columns`` each resident has at or above ``threshold`` (int8 per resident)."""
+    count = np.zeros(need.shape[0], dtype=np.int8)
+    for d in columns:
+        count += need[:, d] >= threshold
+    return count
+
+
 def multiple_disadvantage(need: np.ndarray, threshold: float, domains: int) -> np.ndarray:
     """Residents with at least ``domains`` needs at or above ``threshold`` (boolean per resident)."""
     count = np.zeros(need.shape[0], dtype=np.int8)
