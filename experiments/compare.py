@@ -11,6 +11,18 @@ engine as sweeps (local processes, Dask or Slurm: ``engine.*``): each writes its
 interrupted comparison resumes where it stopped when the same command is run again. Writes
 results/compare/<name>-<runs hash>/: table.parquet (one row per run, with the overrides that re-run it),
 summary.csv, differences.csv, timeseries.parquet, figures and report.md.
+
+Across plausible worlds (the main job once a place is calibrated; experiments.calibrate writes the ensemble):
+
+    .venv/bin/python -m experiments.compare ensemble=default     # every scenario in every world of the ensemble
+    .venv/bin/python -m experiments.compare ensemble=default ensemble.seeds_per_world=5 residents=10000
+
+Each world of ``conf/ensemble/<name>.yaml`` is a point of the uncertainty space consistent with the observed
+patterns; every scenario runs in every world with the same ``ensemble.seeds_per_world`` seeds. summary.csv gives
+the central interval over worlds, differences.csv the share of worlds in which each scenario beats the baseline
+(with its interval) and the worst world; report.md and a self-contained report.html lead with that answer,
+the conditions under which the scenario loses (PRIM over the worlds' parameters), the results in the place's
+own units and the year the reform pays back.
 """
 
 from __future__ import annotations
@@ -30,6 +42,10 @@ def main(argv: list[str]) -> int:
     if help_requested(argv, __doc__):
         return 0
     cfg, config = load_config(argv)
+    if config.ensemble.worlds or any(a.split("=", 1)[0] == "ensemble" for a in argv):
+        from .robust import compare_worlds
+
+        return compare_worlds(argv, cfg, config)
     settings = config.compare
     overrides = model_overrides(argv)
     plan = plan_runs(overrides, settings.scenarios, [{}], replicate_seeds(settings.base_seed, settings.n_seeds))

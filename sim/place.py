@@ -94,6 +94,15 @@ def count_neighbourhoods(params: PlaceParams) -> int:
         return sum(1 for _ in csv.DictReader(handle))
 
 
+def real_population(params: PlaceParams) -> float | None:
+    """The real place's population (sum of its neighbourhoods' ONS 2015 estimates), or None for a synthetic place:
+    what a report scales per-resident results to."""
+    if params.source != "imd2019":
+        return None
+    with _data_path(params).open(newline="") as handle:
+        return float(sum(float(row["population_2015"]) for row in csv.DictReader(handle)))
+
+
 def imd_place(params: PlaceParams, domains: list[str]) -> Place:
     """Read a place from an IMD 2019 LSOA file; community organisations serve one MSOA each.
 

@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.params import ParamError, Params, check_name, choice, nonneg, plain_name, positive, validate
+from omegaconf import MISSING
+
+from sim.params import ParamError, Params, check_name, choice, nonneg, plain_name, positive, prob, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "conf"
-GROUPS = ("place", "scenario", "practice", "infrastructure", "uncertainty", "relations", "experiment")
+GROUPS = ("place", "scenario", "practice", "infrastructure", "uncertainty", "relations", "experiment", "calibration",
+          "ensemble")
 # keys of the composed config that are not the model's
-RUN_SETTINGS = ("compare", "decompose", "engine", "progress", "figures")
+RUN_SETTINGS = ("compare", "decompose", "calibration", "ensemble", "engine", "progress", "figures")
 EXECUTORS = ("local", "dask", "submitit")
 
 
@@ -91,11 +94,83 @@ class DecomposeConfig:
 
 
 @dataclass
+class PatternConfig:
+    """An observed pattern (conf/calibration/*.yaml): outcome ``outcome`` of summary.json, simulated under route
+    ``scenario`` and uncertainty file ``uncertainty``, should lie in [low, high]."""
+
+    name: str = MISSING
+    outcome: str = MISSING
+    low: float = MISSING
+    high: float = MISSING
+    scenario: str = "silo"  # the route it is observed under (silo: today's system)
+    uncertainty: str = "baseline"  # an option of conf/uncertainty/ (e.g. austerity)
+    source: str = ""
+    discrepancy: float = nonneg(0.0)  # model-discrepancy standard deviation, on the emulated scale
+    log_offset: float | None = None  # emulate log(outcome + log_offset), for outcomes spanning orders of magnitude
+
+
+@dataclass
+class DriversConfig:
+    """Sobol indices of a scenario's difference from the baseline, on emulators over the plausible space."""
+
+    enabled: bool = True
+    scenario: str = "whole_system"
+    baseline: str = "silo"
+    outcomes: list[str] = field(default_factory=lambda: ["mean_wellbeing", "crises_per_1000_per_year",
+                                                         "failure_demand_share", "total_cost"])
+    samples: int = positive(1024, 2**20)  # Saltelli base sample size on the emulators (cheap: no simulation)
+
+
+@dataclass
+class CalibrationConfig:
+    """History matching to observed patterns (experiments.calibrate; docs/CALIBRATION.md)."""
+
+    name: str = plain_name("default")
+    title: str = "Calibration to observed patterns"
+    overrides: list[str] = field(default_factory=list)  # model overrides for every run, e.g. residents=5000
+    parameters: list[str] = field(default_factory=list)  # empty: every key of conf/ranges.yaml not in `exclude`
+    exclude: list[str] = field(default_factory=lambda: ["uncertainty.budget_change_per_year"])
+    patterns: list[PatternConfig] = field(default_factory=list)
+    wave_size: int = positive(80, 100_000)  # design points a wave simulates
+    max_waves: int = positive(4, 100)
+    min_shrink: float = prob(0.1)  # stop when a wave rules out less than this share of what was left
+    replicate_points: int = nonneg(8, 100_000)  # points of each wave simulated with extra seeds (seed variance)
+    replicates: int = nonneg(2, 100)  # extra seeds at each of those points
+    candidates: int = positive(80, 100_000)  # non-implausible points simulated to find the worlds that fit
+    ensemble_size: int = positive(30, 10_000)  # at most this many worlds kept, spread out over the plausible space
+    seeds_per_world: int = positive(2, 1000)  # replicate seeds per world when the ensemble is compared
+    base_seed: int = nonneg(20261129, 2**63 - 1)
+    write_ensemble: bool = True  # also write conf/ensemble/<name>.yaml
+    drivers: DriversConfig = field(default_factory=DriversConfig)
+
+
+@dataclass
+class WorldConfig:
+    id: int = nonneg(0, 10**9)
+    overrides: list[str] = field(default_factory=list)  # key=value of every calibrated parameter
+
+
+@dataclass
+class EnsembleConfig:
+    """Plausible worlds (conf/ensemble/*.yaml, written by experiments.calibrate): compared by
+    ``experiments.compare ensemble=<name>``; none by default."""
+
+    name: str = ""
+    calibration: str = ""  # the calibration that made it
+    made_with: str = ""  # the command that made it
+    fixed: list[str] = field(default_factory=list)  # model overrides it was calibrated with (place, residents, ...)
+    seeds_per_world: int = positive(2, 1000)
+    worlds: list[WorldConfig] = field(default_factory=list)
+
+
+@dataclass
 class Config(Params):
     """The composed configuration: the model's parameters plus the run settings."""
 
     compare: CompareConfig = field(default_factory=CompareConfig)
     decompose: DecomposeConfig = field(default_factory=DecomposeConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     engine: EngineSettings = field(default_factory=EngineSettings)
     progress: str = choice("auto", "auto", "on", "off")  # progress bars on a terminal, lines in a log
     figures: bool = False  # experiments.run: also draw overview.png
@@ -237,7 +312,7 @@ def to_params(cfg: Any) -> Config:
         validate(params)
     except ParamError as exc:
         raise ConfigError(str(exc)) from None
-    for name in ("compare", "decompose", "engine"):
+    for name in ("compare", "decompose", "calibration", "ensemble", "engine"):
         check_settings(getattr(params, name), f"{name}.")
     check_compare(params.compare)
     return params

@@ -117,11 +117,13 @@ class Plan:
 
 
 def plan_runs(fixed: list[str], scenarios: list[str], points: list[dict[str, Any]], seeds: list[int],
-              labels: dict[str, Any] | None = None, column=lambda key: key) -> Plan:
+              labels: dict[str, Any] | None = None, column=lambda key: key,
+              point_seeds: list[list[int]] | None = None) -> Plan:
     """Every run of ``scenarios`` x ``points`` x ``seeds``, each validated, hashed and given its overrides.
 
     ``fixed`` are model overrides shared by every run (a ``scenario=`` or ``seed=`` among them is refused: the
-    plan sets both). ``column(key)`` names a varied key's column in the table.
+    plan sets both). ``column(key)`` names a varied key's column in the table. ``point_seeds`` gives each point
+    its own seeds instead (calibration: one independent seed per design point, shared by the scenarios).
     """
     for item in fixed:
         key = item.split("=", 1)[0]
@@ -133,11 +135,12 @@ def plan_runs(fixed: list[str], scenarios: list[str], points: list[dict[str, Any
         scenario_overrides = [*fixed, f"scenario={scenario}"]
         base, _ = load_config(scenario_overrides)  # Hydra once per scenario
         for point_index, point in enumerate(points):
-            cfg = apply_point(base, point, seeds[0])
+            seeds_here = point_seeds[point_index] if point_seeds is not None else seeds
+            cfg = apply_point(base, point, seeds_here[0])
             params = model_params(to_params(cfg))
             container = model_container(cfg)
             point_overrides = [format_override(k, v) for k, v in point.items()]
-            for replicate, seed in enumerate(seeds):
+            for replicate, seed in enumerate(seeds_here):
                 run_config = {**container, "seed": seed}
                 run_hash = container_hash(run_config)
                 row = {**(labels or {}), "point": point_index, "scenario": scenario, "replicate": replicate,

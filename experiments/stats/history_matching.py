@@ -36,15 +36,28 @@ class Target:
     output: str
     low: float
     high: float
-    discrepancy: float = 0.0  # model-discrepancy standard deviation, in the output's units
+    discrepancy: float = 0.0  # model-discrepancy standard deviation, on the emulated scale
+    log_offset: float | None = None  # emulate log(output + offset): outputs spanning orders of magnitude
+
+    def scale(self, values) -> np.ndarray:
+        """The scale the output is emulated and judged on (the band is mapped onto it too)."""
+        values = np.asarray(values, dtype=float)
+        if self.log_offset is None:
+            return values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log(np.maximum(values + self.log_offset, 1e-12))
+
+    def unscale(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        return values if self.log_offset is None else np.exp(values) - self.log_offset
 
     @property
     def z(self) -> float:
-        return 0.5 * (self.low + self.high)
+        return float(0.5 * (self.scale(self.low) + self.scale(self.high)))
 
     @property
     def obs_var(self) -> float:
-        return ((self.high - self.low) / 2.0 / CUTOFF) ** 2
+        return float(((self.scale(self.high) - self.scale(self.low)) / 2.0 / CUTOFF) ** 2)
 
     def inside(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=float)
@@ -293,8 +306,8 @@ def history_match(space: Space, targets: list[Target], simulate: Simulator, *, w
             rep_y = simulate(number, design[idx], np.tile(np.arange(1, replicates + 1), first))
             rep_u = design[idx]
             keys = np.concatenate([np.arange(first), idx])
-            for t in targets:  # pooled variance between seeds at the same input
-                values = np.concatenate([outputs[t.output].to_numpy()[:first], rep_y[t.output].to_numpy()])
+            for t in targets:  # pooled variance between seeds at the same input, on the emulated scale
+                values = t.scale(np.concatenate([outputs[t.output].to_numpy()[:first], rep_y[t.output].to_numpy()]))
                 seed_var[t.name] = float(pd.Series(values).groupby(keys).var(ddof=1).mean())
         seen_u.append(design)
         seen_y.append(outputs)
@@ -307,9 +320,9 @@ def history_match(space: Space, targets: list[Target], simulate: Simulator, *, w
         inside = non_implausible(waves, targets, u_all, cutoff) if waves else np.ones(len(u_all), bool)
         emulators, diagnostics = {}, {}
         for t in targets:
-            emulators[t.name] = fit_emulator(u_all[inside], y_all[t.output].to_numpy()[inside], seed=seed + number)
-            diagnostics[t.name] = loo_diagnostics(u_all[inside], y_all[t.output].to_numpy()[inside],
-                                                  emulators[t.name])
+            y = t.scale(y_all[t.output].to_numpy())[inside]
+            emulators[t.name] = fit_emulator(u_all[inside], y, seed=seed + number)
+            diagnostics[t.name] = loo_diagnostics(u_all[inside], y, emulators[t.name])
             seed_var.setdefault(t.name, emulators[t.name].noise_var)
         wave = Wave(number, emulators, seed_var)
         waves.append(wave)
@@ -355,7 +368,7 @@ def conflicts(waves: list[Wave], targets: list[Target], dim: int, rng: np.random
         if not ok.any():
             lines.append(f"{t.name}: the other patterns together leave nothing to test it in")
             continue
-        mean, _ = wave.emulators[t.name].predict(u[ok])
+        mean = t.unscale(wave.emulators[t.name].predict(u[ok])[0])
         gap = np.where(mean < t.low, t.low - mean, np.where(mean > t.high, mean - t.high, 0.0))
         best = int(np.argmin(gap))
         lines.append(f"{t.name}: met alone in {alone:.1%} of the space; where every other pattern is met, its "

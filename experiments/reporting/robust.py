@@ -1,0 +1,235 @@
+"""report.md and report.html for a comparison across plausible worlds: the answer first, then when it fails,
+what it means in the place's own units, when it pays back, and how to reproduce it."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.outcomes import HEADLINE, HIGHER, LOWER, OUTCOMES, REPORTED
+
+from ..stats.ensemble import better_mask, world_differences
+from .plots import COLOURS
+
+COMPARISON_OUTCOMES = [o for o in HEADLINE if OUTCOMES[o].better in (HIGHER, LOWER)]
+PER_CAPITA = 100_000  # a synthetic place's results are given per this many residents
+
+
+def fmt(outcome: str, value: float) -> str:
+    return OUTCOMES[outcome].format(value) if outcome in OUTCOMES else f"{value:.4g}"
+
+
+def signed(outcome: str, value: float) -> str:
+    text = fmt(outcome, value)
+    return text if text.startswith(("-", "n/a")) else "+" + text
+
+
+def answer_line(row: pd.Series, scenario: str, baseline: str) -> str:
+    info = OUTCOMES[row["outcome"]]
+    if not np.isfinite(row["share_worlds_better"]):
+        return f"- {info.label}: not estimable in these worlds."
+    direction = "higher" if info.better == HIGHER else "lower"
+    unit = "" if info.unit == "0-1" else f" {info.unit}"
+    return (f"- **{info.label}**: {scenario} is better ({direction}) than {baseline} in "
+            f"**{row['share_worlds_better']:.0%}** of the {int(row['worlds'])} plausible worlds (95 % interval "
+            f"{row['share_low']:.0%}-{row['share_high']:.0%}); the difference averages "
+            f"{signed(row['outcome'], row['difference'])}{unit}, from {signed(row['outcome'], row['low'])} to "
+            f"{signed(row['outcome'], row['high'])} across worlds; in the worst world (world "
+            f"{int(row['worst_world'])}) it is {signed(row['outcome'], row['worst_world_difference'])}.")
+
+
+def losing_conditions(parameters: pd.DataFrame, per_world: pd.DataFrame, outcome: str) -> list[str]:
+    """When the scenario loses on ``outcome``: PRIM over the worlds' parameters (EMA workbench), or, with too few
+    losing worlds for a box, the parameters on which they differ most from the rest."""
+    from ..engine.ranges import plausible
+    from ..stats.prim import find_boxes
+
+    values = per_world[outcome].reindex(parameters.index)
+    better = better_mask(values, outcome)
+    lose = (~better & values.notna()).to_numpy()
+    n = int(lose.sum())
+    if n == 0:
+        return [f"- {OUTCOMES[outcome].label}: it loses in none of the {len(values)} worlds."]
+    unit = pd.DataFrame({k: (parameters[k] - plausible(k).low) / (plausible(k).high - plausible(k).low)
+                         for k in parameters.columns})
+    if n >= 3 and n <= len(values) - 3:
+        boxes = find_boxes(parameters, lose, mass_min=0.1, n_boxes=1)
+        if boxes:
+            box = boxes[0]
+            full = pd.DataFrame({"low": parameters.min(), "high": parameters.max()})
+            narrowed = [(k, r.low, r.high) for k, r in box.limits.iterrows()
+                        if r.low > full.loc[k, "low"] + 1e-12 or r.high < full.loc[k, "high"] - 1e-12]
+            if narrowed:
+                where = "; ".join(f"{k.split('.')[-1]} in [{lo:.3g}, {hi:.3g}]" for k, lo, hi in narrowed)
+                return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds. PRIM: they "
+                        f"concentrate where {where} (coverage {box.coverage:.0%} of the losing worlds, density "
+                        f"{box.density:.0%} of the worlds in the box lose). With {len(values)} worlds this is a "
+                        "lead to test with a sweep, not a finding."]
+    gap = (unit[lose].median() - unit[~lose].median()).abs().sort_values(ascending=False).head(3)
+    higher = unit[lose].median() > unit[~lose].median()
+    leads = ", ".join(f"{k.split('.')[-1]} ({'higher' if higher[k] else 'lower'})" for k in gap.index)
+    return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds; too few for a PRIM "
+            f"box. Those worlds differ most from the rest in {leads} (median, as a share of each range)."]
+
+
+def differences_figure(folder: Path, per_world: dict[str, pd.DataFrame], outcomes: list[str], baseline: str) -> str:
+    """Each world's paired difference from the baseline, per headline outcome (one point per world)."""
+    fig = Figure(figsize=(3.2 * len(outcomes), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        for i, (scenario, table) in enumerate(per_world.items()):
+            values = table[outcome].dropna()
+            better = better_mask(values, outcome)
+            jitter = np.random.default_rng(i).uniform(-0.15, 0.15, len(values))
+            ax.scatter(i + jitter, values, s=16, c=np.where(better, COLOURS.get(scenario, "#2471a3"), "#c0392b"),
+                       alpha=0.8)
+            ax.boxplot(values, positions=[i], widths=0.5, showfliers=False, medianprops={"color": "black"})
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.set_xticks(range(len(per_world)), list(per_world), fontsize=8)
+        info = OUTCOMES[outcome]
+        ax.set_title(f"{info.label}\n({'higher' if info.better == HIGHER else 'lower'} is better)", fontsize=9)
+        ax.set_ylabel(f"difference from {baseline} ({info.unit})", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Paired difference from the baseline in each plausible world (red: worlds where it is worse)",
+                 fontsize=10)
+    fig.savefig(folder / "differences_by_world.png", dpi=110)
+    return "differences_by_world.png"
+
+
+def place_units(differences: pd.DataFrame, scenario: str, population: float | None, residents: int,
+                place: str) -> list[str]:
+    """Crises, people and money at the place's real population (per 100,000 residents for a synthetic place)."""
+    scale_to = population or PER_CAPITA
+    where = f"{place} (population {population:,.0f}, ONS 2015 estimates)" if population else \
+        f"a place of {PER_CAPITA:,} residents like the synthetic one"
+    d = differences[differences["scenario"] == scenario].set_index("outcome")
+    lines = [f"In {where}; mean over plausible worlds, and the central 95 % of worlds:", "",
+             "| quantity | per year | range over worlds |", "|---|---|---|"]
+    if "crises_per_1000_per_year" in d.index:
+        r = d.loc["crises_per_1000_per_year"]
+        k = scale_to / 1000.0
+        lines.append(f"| crises averted | {-r['difference'] * k:,.0f} | {-r['high'] * k:,.0f} to "
+                     f"{-r['low'] * k:,.0f} |")
+    if "total_cost" in d.index:
+        r = d.loc["total_cost"]
+        k = scale_to / residents
+        lines.append(f"| change in spend on the modelled services (GBP) | {r['difference'] * k:+,.0f} | "
+                     f"{r['low'] * k:+,.0f} to {r['high'] * k:+,.0f} |")
+    if "multiple_disadvantage_share" in d.index:
+        r = d.loc["multiple_disadvantage_share"]
+        lines.append(f"| residents with 3+ high needs at once (average over the years) | "
+                     f"{r['difference'] * scale_to:+,.0f} | {r['low'] * scale_to:+,.0f} to "
+                     f"{r['high'] * scale_to:+,.0f} |")
+    return [*lines, ""]
+
+
+def payback_lines(table: pd.DataFrame, years: int) -> list[str]:
+    n = len(table)
+    throughout = int(table["cheaper_throughout"].sum())
+    later = table[~table["cheaper_throughout"] & table["payback_year"].notna()]
+    never = n - throughout - len(later)
+    text = (f"Spend (support, community and emergency) summed from the start of the reform: cheaper than the "
+            f"baseline at every year's end in {throughout} of {n} worlds; costs more first and pays back within "
+            f"{years} years in {len(later)}")
+    if len(later):
+        text += (f" (median year {later['payback_year'].median():.0f}, range {later['payback_year'].min():.0f}-"
+                 f"{later['payback_year'].max():.0f})")
+    return [text + f"; has not paid back by year {years} in {never}.", ""]
+
+
+def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFrame, summary: pd.DataFrame,
+                 differences: pd.DataFrame, paybacks: dict, population: float | None, versions: dict, wall: float,
+                 where: str, command_line: list[str], table_path: str) -> None:
+    folder = Path(folder)
+    settings, ensemble = config.compare, config.ensemble
+    baseline = settings.baseline
+    others = [s for s in settings.scenarios if s != baseline]
+    n_worlds = len(parameters)
+    per_world = {s: world_differences(runs, s, baseline, REPORTED) for s in others}
+    figure = differences_figure(folder, per_world, COMPARISON_OUTCOMES, baseline)
+    lines = [f"# {settings.title}: across {n_worlds} plausible worlds", ""]
+    lines += [f"Ensemble **{ensemble.name}**: {n_worlds} worlds, each a setting of the {len(parameters.columns)} "
+              f"uncertainties consistent with every observed pattern of calibration `{ensemble.calibration}` "
+              f"(made with `{ensemble.made_with}`). Every scenario ran in every world on the **{config.place.name}** "
+              f"place ({config.residents:,} residents, {config.burn_in_years} burn-in year(s) then {config.years} "
+              f"evaluated years) with the same {ensemble.seeds_per_world} seed(s) per world, so differences are "
+              "paired. Ranges below are over worlds: they carry what is not known about the place, not only the "
+              "model's randomness.", ""]
+    for scenario in others:
+        d = differences[differences["scenario"] == scenario].set_index("outcome")
+        lines += [f"## The answer: {scenario} against {baseline}", ""]
+        lines += [answer_line(pd.concat([d.loc[o], pd.Series({"outcome": o})]), scenario, baseline)
+                  for o in COMPARISON_OUTCOMES if o in d.index]
+        lines += ["", f"**When it loses** ({n_worlds} worlds; PRIM over the worlds' parameters, EMA workbench):", ""]
+        for outcome in COMPARISON_OUTCOMES:
+            lines += losing_conditions(parameters, per_world[scenario], outcome)
+        lines += ["", f"![Differences by world]({figure})", "", f"### In {config.place.name}'s own units", ""]
+        lines += place_units(differences, scenario, population, config.residents, config.place.name)
+        lines += ["### When it pays back", "", *payback_lines(paybacks[scenario], config.years)]
+    lines += ["## All reported outcomes", "",
+              "Mean over worlds, with the central 95 % of worlds in brackets (summary.csv); the difference from "
+              f"{baseline}, the share of worlds in which it is better and the worst world (differences.csv).", "",
+              "| outcome | " + " | ".join(settings.scenarios)
+              + "".join(f" | {s} - {baseline} | worlds better | worst world" for s in others) + " |",
+              "|---|" + "---|" * (len(settings.scenarios) + 3 * len(others))]
+    table = summary.set_index(["outcome", "scenario"])
+    diffs = differences.set_index(["outcome", "scenario"])
+    for outcome in REPORTED:
+        cells = [f"{fmt(outcome, table.loc[(outcome, s), 'mean'])} [{fmt(outcome, table.loc[(outcome, s), 'low'])}, "
+                 f"{fmt(outcome, table.loc[(outcome, s), 'high'])}]" for s in settings.scenarios]
+        for s in others:
+            r = diffs.loc[(outcome, s)]
+            cells.append(f"{signed(outcome, r['difference'])} [{signed(outcome, r['low'])}, "
+                         f"{signed(outcome, r['high'])}]")
+            share = r["share_worlds_better"]
+            cells.append("n/a" if not np.isfinite(share) else f"{share:.0%}")
+            cells.append("n/a" if not np.isfinite(r["worst_world_difference"]) else
+                         signed(outcome, r["worst_world_difference"]))
+        lines.append(f"| {OUTCOMES[outcome].title} | " + " | ".join(cells) + " |")
+    command = shlex.join([".venv/bin/python", "-m", "experiments.compare", *command_line])
+    lines += ["", "## How to read this", "",
+              "- A world is one setting of every uncertainty (conf/ranges.yaml) that history matching could not "
+              "rule out and whose simulation landed in every observed band (docs/CALIBRATION.md). The worlds are "
+              "spread over what is plausible, not weighted by how likely each is; the shares are shares of that "
+              "spread, and their intervals (Wilson) say how well a finite ensemble pins them down.",
+              f"- With {ensemble.seeds_per_world} seed(s) per world, a world whose difference is close to 0 may "
+              "fall on either side by chance; more seeds (ensemble.seeds_per_world=...) settle it.",
+              "- The single-point comparison (`.venv/bin/python -m experiments.compare`) is still there: it shows "
+              "one world in detail (routes, behaviours, months).", "",
+              "## Reproduce", "", "```", command, "```", "",
+              f"Every run: table.parquet (its `overrides` re-run it with experiments.run; e.g. `{table_path}`). "
+              "Worlds' parameters: worlds.csv. Monthly indicators: timeseries.parquet.", "",
+              f"{len(runs)} runs; this command's share took {wall:.0f} s on {where}. Versions: "
+              + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    text = "\n".join(lines)
+    (folder / "report.md").write_text(text)
+    (folder / "report.html").write_text(html_page(text, folder, f"{settings.title}: across plausible worlds"))
+
+
+def html_page(markdown_text: str, folder: Path, title: str) -> str:
+    """The report as one self-contained HTML page: figures embedded as data URIs, no external requests."""
+    import markdown
+
+    def embed(match: re.Match) -> str:
+        alt, name = match.group(1), match.group(2)
+        path = Path(folder) / name
+        if not path.is_file():
+            return match.group(0)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"![{alt}](data:image/png;base64,{data})"
+
+    body = markdown.markdown(re.sub(r"!\[([^\]]*)\]\(([^)]+\.png)\)", embed, markdown_text),
+                             extensions=["tables", "fenced_code"])
+    style = ("body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
+             "line-height:1.45;color:#222}table{border-collapse:collapse;font-size:.9rem}"
+             "td,th{border:1px solid #ccc;padding:.25rem .5rem}img{max-width:100%}"
+             "code,pre{background:#f4f4f4}")
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{style}</style></head><body>{body}</body></html>\n")

@@ -1,0 +1,122 @@
+"""experiments.calibrate end to end on the smoke calibration, the worlds it keeps, and its refusals; the robust
+comparison (experiments.compare ensemble=...) on the shipped smoke ensemble."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from experiments import calibrate, compare
+from experiments.engine.config import load_config, model_params
+from experiments.engine.runner import simulate
+
+SMOKE = ["calibration=smoke", "progress=off"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """The smoke calibration, run once for this module in its own results root."""
+    root = tmp_path_factory.mktemp("calibration-results")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLACESIM_RESULTS", str(root))
+        assert calibrate.main(SMOKE) == 0
+    return root / "calibration" / "smoke"
+
+
+def test_smoke_calibration_writes_its_ensemble_waves_and_report(smoke):
+    ensemble = pd.read_parquet(smoke / "ensemble.parquet")
+    assert 1 <= len(ensemble) <= 6 and ensemble["inside_all"].all()
+    for key in ("uncertainty.p_wrong_door", "uncertainty.shock_rate", "relations.seek_rate",
+                "relations.emergency_cost"):
+        assert key in ensemble.columns
+    waves = pd.read_parquet(smoke / "waves.parquet")
+    assert set(waves["wave"]) <= {1, 2} and len(waves) >= 16
+    space = pd.read_csv(smoke / "space.csv")
+    assert {"wave", "ruled_out_share", "emulator_share_of_variance"} <= set(space.columns)
+    diagnostics = pd.read_csv(smoke / "diagnostics.csv")
+    assert set(diagnostics["pattern"]) == {"failure_demand", "resident_trust", "prevention_crowded_out"}
+    assert {"r2", "coverage", "seed_sd"} <= set(diagnostics.columns)
+    constraints = pd.read_csv(smoke / "constraints.csv")
+    assert "all patterns" in set(constraints["pattern"])
+    drivers = pd.read_csv(smoke / "drivers.csv")
+    assert set(drivers["outcome"]) == {"mean_wellbeing", "crises_per_1000_per_year"}
+    assert {"S1", "S1_conf", "ST", "ST_conf", "flag"} <= set(drivers.columns)
+    report = (smoke / "report.md").read_text()
+    assert "plausible worlds kept" in report and "Which pattern constrains which parameter" in report
+    assert (smoke / "pairs.png").stat().st_size > 0
+
+
+def test_every_kept_world_resimulated_lies_inside_every_band(smoke):
+    _, config = load_config(["calibration=smoke"])
+    ensemble = pd.read_parquet(smoke / "ensemble.parquet")
+    for world in ensemble.itertuples():
+        for pattern in config.calibration.patterns:
+            overrides = [*world.overrides, f"scenario={pattern.scenario}", f"uncertainty={pattern.uncertainty}"]
+            _, run_config = load_config(overrides)
+            value = simulate(model_params(run_config), resident_agents=False).summary[pattern.outcome]
+            assert pattern.low <= value <= pattern.high, (world.world, pattern.name, value)
+            assert value == pytest.approx(getattr(world, pattern.name), rel=1e-12)  # the same run, reproduced
+
+
+def test_robust_comparison_on_a_tiny_ensemble(results):
+    argv = ["ensemble=smoke", "years=2", "residents=300", "progress=off", "engine.workers=1"]
+    assert compare.main(argv) == 0
+    (folder,) = (results / "compare").iterdir()
+    differences = pd.read_csv(folder / "differences.csv")
+    for column in ("worlds", "share_worlds_better", "share_low", "share_high", "worst_world",
+                   "worst_world_difference", "low", "high"):
+        assert column in differences.columns
+    crises = differences.set_index("outcome").loc["crises_per_1000_per_year"]
+    table = pd.read_parquet(folder / "table.parquet")
+    n_worlds = table["point"].nunique()
+    assert crises["worlds"] == n_worlds == 6
+    per_world = table.pivot_table(index="point", columns="scenario", values="crises_per_1000_per_year")
+    diff = per_world["whole_system"] - per_world["silo"]
+    assert crises["share_worlds_better"] == pytest.approx((diff < 0).mean())
+    assert crises["worst_world_difference"] == pytest.approx(diff.max())
+    assert table.groupby("point")["seed"].nunique().eq(1).all()  # paired: one seed per world, both scenarios
+    summary = pd.read_csv(folder / "summary.csv")
+    assert {"mean", "low", "high", "worlds"} <= set(summary.columns)
+    report = (folder / "report.md").read_text()
+    assert report.index("## The answer") < report.index("## All reported outcomes")
+    assert "plausible worlds" in report and "When it pays back" in report and "per year" in report
+    html = (folder / "report.html").read_text()
+    assert "data:image/png;base64," in html and not re.search(r"(src|href)=\"https?://", html)
+
+
+@pytest.mark.parametrize(("argv", "key"), [
+    (["calibration=smoke", "calibration.patterns=[{name: a, outcome: happiness, low: 0, high: 1}]"],
+     "calibration.patterns[0].outcome"),
+    (["calibration=smoke", "calibration.patterns=[{name: a, outcome: mean_wellbeing, low: 1, high: 0}]"],
+     "calibration.patterns[0]"),
+    (["calibration=smoke", "calibration.patterns=[{name: a, outcome: mean_wellbeing, low: 0, high: 1, "
+      "uncertainty: nowhere}]"], "calibration.patterns[0].uncertainty"),
+    (["calibration=smoke", "calibration.parameters=[uncertainty.nope]"], "uncertainty.nope"),
+    (["calibration=smoke", "calibration.parameters=[uncertainty.budget_change_per_year]"],
+     "calibration.parameters"),
+    (["calibration=smoke", "uncertainty.shock_rate=0.01"], "uncertainty.shock_rate"),
+    (["calibration=smoke", "calibration.name=../x"], "calibration.name"),
+    (["calibration=nowhere"], "calibration"),
+])
+def test_bad_calibration_settings_are_one_line_before_any_run(results, capsys, argv, key):
+    assert calibrate.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {key}:"), err
+    assert not results.exists()
+
+
+@pytest.mark.parametrize(("argv", "key"), [
+    (["ensemble=smoke", "uncertainty.shock_rate=0.01"], "uncertainty.shock_rate"),
+    (["ensemble=smoke", "place=gateshead"], "place"),
+    (["ensemble=smoke", "ensemble.worlds=[{id: 0, overrides: ['uncertainty.shock_rate=fast']}]"],
+     "ensemble.worlds[0].overrides"),
+    (["ensemble=smoke", "ensemble.worlds=[{id: 0, overrides: ['seed=3']}]"], "ensemble.worlds[0].overrides"),
+    (["ensemble=nowhere"], "ensemble"),
+])
+def test_bad_ensemble_comparisons_are_one_line_before_any_run(results, capsys, argv, key):
+    assert compare.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {key}:"), err
+    assert not results.exists()
