@@ -52,7 +52,8 @@ class JourneyRecorder:
     """Weekly snapshots and events of the residents in ``rows`` (array indices), from ``start`` onwards."""
 
     def __init__(self, model: PlaceModel, rows: np.ndarray) -> None:
-        self.rows = np.unique(np.asarray(rows, np.int64))
+        self.chosen = np.asarray(rows, np.int64)  # in the order given (e.g. rule by rule)
+        self.rows = np.unique(self.chosen)
         self.start = int(model.steps)
         self.slot = np.full(model.n_residents, -1, np.int64)
         self.slot[self.rows] = np.arange(self.rows.size)
