@@ -88,7 +88,8 @@ def Controls(session: Session, values, set_values, busy: bool):
 
 # --- status: counter, parameters in force ---------------------------------------------------------------------------
 @solara.component
-def Status(session: Session, rate, playing: bool):
+def Status(session: Session, rate, playing: bool, version: int, values: dict):
+    """``version`` changes on every redraw, so that the counter is redrawn with the plots."""
     model = session.model
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
         solara.Text(session.counter(), classes=["placesim-counter"],
@@ -147,7 +148,7 @@ def area_names(model) -> list[str] | None:
 
 
 @solara.component
-def CompareTab(session: Session, week: int, kept_count: int, on_keep, on_clear):
+def CompareTab(session: Session, week: int, kept_count: int, on_keep, on_clear, version: int):
     with solara.Row():
         solara.Button("Keep this run for comparison", on_click=on_keep, color="primary",
                       disabled=session.model.steps == 0)
@@ -161,7 +162,7 @@ def CompareTab(session: Session, week: int, kept_count: int, on_keep, on_clear):
     series = [(views.monthly_series(r.weekly, r.n_residents, r.burn_in_weeks), r.label, views.RUN_COLOURS[
         (i + 1) % len(views.RUN_COLOURS)] if r is not current else views.RUN_COLOURS[0]) for i, r in enumerate(runs)]
     picture = solara.use_memo(lambda: views.png(views.runs_figure(series, burn, years)),
-                              [week, kept_count, id(session.model)])
+                              [week, kept_count, id(session.model), version])
     solara.Image(picture, width="100%")
     Md(compare_table(runs))
 
@@ -370,7 +371,7 @@ def Page():
             solara.Text("Controls take effect when you press Reset.", style={"font-size": "0.85em",
                                                                               "color": "#718096"})
         Controls(session, values, set_values, busy)
-    Status(session, rate.value, busy)
+    Status(session, rate.value, busy, tick.value, values)
     with solara.lab.Tabs(value=tab.value, on_value=tab.set):
         for i, name in enumerate(TABS):
             with solara.lab.Tab(name):
@@ -379,7 +380,7 @@ def Page():
                 if name == "Model":
                     ModelTab(session, model.steps, busy)
                 elif name == "Compare":
-                    CompareTab(session, model.steps, len(session.kept), keep, clear)
+                    CompareTab(session, model.steps, len(session.kept), keep, clear, tick.value)
                 elif name == "Journeys":
                     JourneysTab(session, model.steps, busy)
                 else:
