@@ -128,7 +128,7 @@ def ModelTab(session: Session, week: int, playing: bool):
     solara.Image(plots, width="100%")
     with solara.Columns([5, 5, 4]):
         with solara.Column():
-            with solara.Row():
+            with solara.Row(style={"flex-wrap": "wrap"}):
                 solara.ToggleButtonsSingle(value=measure, values=list(views.MEASURES), on_value=set_measure,
                                            dense=True)
                 solara.ToggleButtonsSingle(value=order, values=["deprivation", "area"], on_value=set_order,

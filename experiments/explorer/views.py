@@ -178,7 +178,7 @@ def runs_figure(runs: list[tuple[dict, str, str]], burn_in_years: int, years: in
                                     linewidth=0, step=None)
                     base = base + series[key]
                 tops.append(base)
-            else:
+            elif kind != "stack":
                 for key, label, colour in lines:
                     if t.size:
                         ax.plot(t, series[key], color=colour, linewidth=1.6, label=label)
@@ -284,7 +284,7 @@ def area_names(model: ExplorerModel) -> list[str] | None:
 
 
 # --- the provider network ----------------------------------------------------------------------------------------
-NETWORK_MODES = ("each organisation", "organisations as one group", "services only")
+NETWORK_MODES = ("each org", "orgs grouped", "services only")
 
 
 def provider_graph(model: ExplorerModel) -> nx.Graph:
