@@ -196,8 +196,8 @@ def runs_figure(runs: list[tuple[dict, str, str]], burn_in_years: int, years: in
             ax.set_ylim(0, _ceiling(np.concatenate([np.asarray(v, float) for v in tops]) if tops else np.zeros(0),
                                     limits))
         if several and len(lines) > 1:
-            ax.text(0.99, 0.02, f"solid: {lines[0][1]}; dashed: {lines[1][1]}", transform=ax.transAxes,
-                    fontsize=7.5, ha="right", va="bottom", color=GREY)
+            ax.text(0.0, -0.27, f"solid: {lines[0][1]}\ndashed: {lines[1][1]}", transform=ax.transAxes,
+                    fontsize=8, ha="left", va="top", color="#4a5568")
         if not several:
             ax.legend(fontsize=8.5, loc="upper left", bbox_to_anchor=(-0.02, -0.27), ncol=1 if len(lines) > 1 and
                       max(len(label) for _, label, _ in lines) > 16 else 2, frameon=False, borderaxespad=0.0,

@@ -60,6 +60,8 @@ def draw_timeline(fig: Figure, cell: SubplotSpec, rec: JourneyRecorder, resident
     ax.axhline(need_threshold, color="#a0aec0", linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("need (0-1)", fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, labelspacing=0.2,
+              handlelength=1.2, borderaxespad=0.3)
     if burn_in_weeks and first < burn_in_weeks:
         for a in axes:
             a.axvspan(first, min(burn_in_weeks, last), color="#edf2f7", zorder=0)
@@ -185,8 +187,8 @@ def write_journeys(folder: Path, scenario_params: dict, residents: int = REPORT_
     window = (burn + 1, min(burn + 3 * 52, first_model.n_weeks))  # the first three years of the route
     scenarios = list(runs)
     fig = Figure(figsize=(6.2 * len(scenarios), 3.1 * len(rows) + 0.9))
-    outer = fig.add_gridspec(len(rows), len(scenarios), left=0.09, right=0.99, top=0.95, bottom=0.12,
-                             hspace=0.45, wspace=0.12)
+    outer = fig.add_gridspec(len(rows), len(scenarios), left=0.08, right=0.92, top=0.95, bottom=0.12,
+                             hspace=0.45, wspace=0.22)
     lines = ["## One person's years: journeys", "",
              f"The same {len(rows)} residents in each scenario, chosen when the burn-in ends (when every scenario is "
              f"still the same place) by one rule: "
