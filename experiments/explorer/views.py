@@ -244,11 +244,15 @@ def neighbourhood_figure(model: ExplorerModel, measure: str = "wellbeing", order
             members = members[np.argsort(-deprivation[members], kind="stable")]
             grid[: members.size, column] = values[members]
         image = ax.imshow(grid, cmap=cmap, vmin=low, vmax=high, aspect="auto")
-        names = group_names or [f"{i + 1}" for i in range(n_groups)]
+        if group_names:  # MSOA names: "Gateshead 027" -> "027"
+            names = [n.rsplit(" ", 1)[-1] for n in group_names]
+            what = f"MSOAs of {group_names[0].rsplit(' ', 1)[0]}"
+        else:
+            names, what = [f"{i + 1}" for i in range(n_groups)], "areas"
         ax.set_xticks(range(n_groups), [names[a] for a in areas], fontsize=7 if n_groups > 20 else 9,
                       rotation=90 if n_groups > 10 else 0)
         ax.set_yticks([])
-        ax.set_xlabel("areas (one community organisation each), most deprived left", fontsize=9)
+        ax.set_xlabel(f"{what} (one community organisation each), most deprived left", fontsize=9)
         ax.set_ylabel("neighbourhoods,\nmost deprived on top", fontsize=9)
     else:
         order_ix = np.argsort(-deprivation, kind="stable")
@@ -342,7 +346,7 @@ def network_figure(model: ExplorerModel, mode: str | None = None) -> Figure:
             group = p  # one node standing for every open community organisation
             position[group] = (0.0, 0.0)
             orgs_open = np.flatnonzero(open_[s:]) + s
-            labels[group] = f"{orgs_open.size} community\norgs"
+            labels[group] = f"{orgs_open.size} community orgs"
             nodes.append(group)
             for service in range(s):
                 if orgs_open.size:
@@ -356,23 +360,23 @@ def network_figure(model: ExplorerModel, mode: str | None = None) -> Figure:
     for n in nodes:
         x, y = position[n]
         service = n < s
-        size = 900 if service else (1500 if n == p else 70)
+        size = 700 if service else (900 if n == p else 70)
         ax.scatter([x], [y], s=size, marker="s" if service else "o", color=_node_colour(bool(open_[n]), adopted[n]),
                    edgecolors="white", linewidths=1.0, zorder=2)
         if n in labels:
-            dx, dy = (0.0, 0.0) if n == p else (x * 0.28, y * 0.22)
-            ax.text(x + dx, y + dy, labels[n], ha="center", va="center", fontsize=9, zorder=3,
-                    color="white" if n == p else "#1a202c")
+            dx, dy = (0.0, -0.3) if n == p else (x * 0.42, y * 0.3)
+            ax.text(x + dx, y + dy, labels[n], ha="center", va="center", fontsize=9, zorder=3, color="#1a202c")
     reach = 2.35 if mode == NETWORK_MODES[0] else 1.45
-    ax.set_xlim(-reach * 1.25, reach * 1.25)
-    ax.set_ylim(-reach, reach)
+    ax.set_xlim(-reach * 1.45, reach * 1.45)
+    ax.set_ylim(-reach * 1.15, reach * 1.1)
     ax.set_aspect("equal")
     density = model.weekly[model.steps - 1, COLUMN["collaboration_density"]] if model.steps else None
     state = f"working-tie density {density:.2f}" if density is not None else "starting ties"
     ax.set_title(f"Provider ties · {state} · week {model.steps}", fontsize=11)
-    ax.text(0.0, 0.0, "squares: services · circles: community orgs\nblue: usual way · orange: new way · grey: "
-            "closed\nline width: tie strength · dark: working tie", transform=ax.transAxes, fontsize=8,
-            va="bottom", color="#4a5568")
+    ax.text(0.0, 0.0, "squares: services\ncircles: community orgs\nblue: usual way\norange: new way\ngrey: closed",
+            transform=ax.transAxes, fontsize=8, va="bottom", color="#4a5568")
+    ax.text(1.0, 0.0, "line width: tie strength\ndark: a working tie", transform=ax.transAxes, fontsize=8,
+            va="bottom", ha="right", color="#4a5568")
     return fig
 
 
