@@ -103,7 +103,8 @@ def test_run_one_year_then_to_the_end_finishes_at_the_last_week(page):
                                                                   .widget.children))
     assert counter(rc) == "Week 52 of 572 · end of burn-in year 1 of 1"
     click(rc, "Run to the end")
-    wait_for(lambda: "Finished" in rc.find(v.Html, class_="placesim-state").widget.children)
+    wait_for(lambda: "Finished" in rc.find(v.Html, class_="placesim-state").widget.children
+             and rc.find(v.Btn, children=["▶ Play"]).widgets)  # the play loop has ended
     assert session.model.steps == 572
     assert counter(rc) == "Week 572 of 572 · end of year 10 of 10"
     assert rc.find(v.Btn, children=["▶ Play"]).widget.disabled
