@@ -27,6 +27,7 @@ from .indicators import (
     observe_week,
     summarise,
 )
+from .journeys import JourneyRecorder
 from .network import neighbourhood_small_world
 from .params import Params, parse_coupling_links, validate
 from .place import allocate_residents, build_place
@@ -172,6 +173,7 @@ class PlaceModel(Model):
         self.n_weeks = WEEKS_PER_YEAR * (params.years + params.burn_in_years)
         self.weekly = np.zeros((self.n_weeks, len(WEEKLY_COLUMNS)))
         self.neighbourhood_rows: list[np.ndarray] = []
+        self.journeys: JourneyRecorder | None = None  # residents followed week by week (observation; see follow)
 
     # ------------------------------------------------------------------------------------------------------------
     def step(self) -> None:
@@ -223,6 +225,8 @@ class PlaceModel(Model):
         self.tally["spend_emergency"] += rel.emergency_cost * crisis.size
         np.subtract.at(self.budget_remaining, domain, rel.emergency_cost)  # declared emergency spend
         self.crises_by_neighbourhood += np.bincount(self.home[crisis], minlength=self.place.n_neighbourhoods)
+        if self.journeys is not None:
+            self.journeys.note(week, "crisis", crisis, domain=domain)
         idle = crisis[self._idle(crisis)]
         if idle.size:  # emergency services refer urgently to the service for the crisis domain
             self._arrivals.append((idle, self._need_argmax[idle].astype(np.int16), self._need_argmax[idle], False))
@@ -247,6 +251,8 @@ class PlaceModel(Model):
             if asks.any():
                 who = candidates[asks]
                 self._count_contacts(who, domain[asks])
+                if self.journeys is not None:
+                    self._note_contacts(who, door[asks], domain[asks])
                 self._arrivals.append((who, door[asks], domain[asks], True))
         self._act_on_signposts()
         self._chase()
@@ -263,11 +269,16 @@ class PlaceModel(Model):
         if who.size:
             domain = self.referral_domain[who].astype(np.intp)
             self._count_contacts(who, domain)
+            if self.journeys is not None:
+                self._note_contacts(who, self.referral_target[who], domain)
             self._arrivals.append((who, self.referral_target[who].copy(), domain, True))
             self.referral_target[who] = NONE
         lapsed = holders[~acts & (self.referral_weeks[holders] >= rel.referral_expiry_weeks)]
         if lapsed.size:
             self.tally["lost_referrals"] += lapsed.size
+            if self.journeys is not None:
+                self.journeys.note(self.steps, "lost_referral", lapsed, self.referral_target[lapsed],
+                                   self.referral_domain[lapsed])
             self._remember_failure(lapsed, self.referral_domain[lapsed].astype(np.intp), failure.LOST_REFERRAL)
             self.referral_target[lapsed] = NONE
 
@@ -279,6 +290,9 @@ class PlaceModel(Model):
         self.wait_weeks[waiting] += 1
         # people who recover while waiting leave the list
         recovered = self.need[waiting, self.wait_domain[waiting]] < rel.resolved_level
+        if self.journeys is not None:
+            left = waiting[recovered]
+            self.journeys.note(self.steps, "left_list", left, self.wait_provider[left], self.wait_domain[left])
         self.wait_provider[waiting[recovered]] = NONE
         self.tally["left_waiting_recovered"] += int(recovered.sum())
         waiting = waiting[~recovered]
@@ -288,6 +302,9 @@ class PlaceModel(Model):
             self._handle_contacts(self.wait_provider[chasers].astype(np.intp))
             self.tally["contacts_failure"] += chasers.size
             self.tally["failure_chasing"] += chasers.size
+            if self.journeys is not None:
+                self.journeys.note(self.steps, "chased", chasers, self.wait_provider[chasers],
+                                   self.wait_domain[chasers])
             self._bad(chasers, self._trust_column(self.wait_provider[chasers]))
 
     # --- 5 --------------------------------------------------------------------------------------------------------
@@ -318,6 +335,10 @@ class PlaceModel(Model):
         t = triage.triage(at_service, domain == door, self.need[who, domain], self.threshold[door],
                           practice.bespoke[door], practice.no_wrong_door[door], self.provider_open[local_org],
                           rel.org_case_ceiling, rel.brief_help_below, practice.proportionate[door])
+        if self.journeys is not None:
+            for kind, mask in (("bounced", t.bounced), ("refused", t.refused), ("brief_help", t.brief_help),
+                               ("queued", t.queue)):
+                self.journeys.note(self.steps, kind, who[mask], door[mask], domain[mask])
         if t.bounced.any():
             self.tally["bounces"] += int(t.bounced.sum())
             self._bad(who[t.bounced], door[t.bounced])
@@ -367,6 +388,8 @@ class PlaceModel(Model):
         self.case_units[admitted] = 1.0
         self.load += np.bincount(p, minlength=self.n_providers)
         self.tally["admissions"] += admitted.size
+        if self.journeys is not None:
+            self.journeys.note(self.steps, "admitted", admitted, p, self.wait_domain[admitted])
         self.tally["wait_weeks_admitted"] += int(self.wait_weeks[admitted].sum())
         self.wait_provider[admitted] = NONE
         self._good(admitted, self._trust_column(p))
@@ -428,6 +451,9 @@ class PlaceModel(Model):
         self.tally["closures_on_resolution"] += int((c.resolved & ~standard).sum())
         self.tally["early_closures"] += int(c.early.any(axis=1).sum())
         good = ~c.early.any(axis=1)
+        if self.journeys is not None:
+            self.journeys.note(self.steps, "closed", who[good], p[good], self.case_domain[who[good]])
+            self.journeys.note(self.steps, "closed_early", who[~good], p[~good], self.case_domain[who[~good]])
         self.route.record_closures(p, good)
         self._good(who[good], self._trust_column(p[good]))
         self._bad(who[~good], self._trust_column(p[~good]))
@@ -445,6 +471,9 @@ class PlaceModel(Model):
         target = np.asarray(target, np.intp)
         warm = referral.warm_handoffs(self.practice.warm_handoff[source], self.ties[source, target],
                                       self.params.relations.joint_work_min_tie, self.rng)
+        if self.journeys is not None:
+            self.journeys.note(self.steps, "warm_handoff", who[warm], target[warm], domain[warm])
+            self.journeys.note(self.steps, "signposted", who[~warm], target[~warm], domain[~warm])
         if warm.any():
             self.tally["warm_handoffs"] += int(warm.sum())
             np.add.at(self.joint_work, (source[warm], target[warm]), 1.0)
@@ -538,6 +567,8 @@ class PlaceModel(Model):
         self.multiple_disadvantage = needs.multiple_disadvantage(self.need, rel.need_threshold,
                                                                  rel.multiple_disadvantage_domains)
         self.weekly[self.steps - 1] = observe_week(self)
+        if self.journeys is not None:
+            self.journeys.snapshot(self)
         if self.steps % WEEKS_PER_MONTH == 0:
             self.neighbourhood_rows.append(neighbourhood_month(self))
             self.crises_by_neighbourhood[:] = 0.0
@@ -683,6 +714,17 @@ class PlaceModel(Model):
         self.tally["contacts_failure"] += failed
         for name, count in zip(failure.FAILURE_KINDS, kinds.tolist(), strict=True):
             self.tally[f"failure_{name}"] += count
+
+    def _note_contacts(self, who: np.ndarray, door: np.ndarray, domain: np.ndarray) -> None:
+        """Followed residents' contacts, as value or failure demand (as ``_count_contacts`` classifies them)."""
+        failed = self.failure_until[who, domain] > self.steps
+        self.journeys.note(self.steps, "asked", who[~failed], door[~failed], domain[~failed])
+        self.journeys.note(self.steps, "failure_contact", who[failed], door[failed], domain[failed])
+
+    def follow(self, rows) -> JourneyRecorder:
+        """Follow residents ``rows`` from now on (:mod:`sim.journeys`): read-only, changes no result."""
+        self.journeys = JourneyRecorder(self, np.asarray(rows))
+        return self.journeys
 
     def _remember_failure(self, who: np.ndarray, domain: np.ndarray, kind: int) -> None:
         self.failure_until[who, domain] = self.steps + self.params.relations.failure_memory_weeks

@@ -17,6 +17,7 @@ from sim.behaviours import BEHAVIOURS
 from sim.outcomes import HIGHER, LOWER, OUTCOMES, REPORTED
 
 from ..stats.comparison import dip, evaluated_months, overtaking, reading, yearly_differences
+from .journeys import write_journeys
 from .plots import behaviours_radar, compare_figures, outcome_figure, route_figure
 
 LEAVES_OUT = [
@@ -191,6 +192,7 @@ def write_report(folder: Path, config, scenario_params: dict, runs: pd.DataFrame
               f"![Main indicators over time]({figures[0]})", "",
               "Indicators are monthly (four-week) values; the grey band on the left is the burn-in, excluded from "
               "the headline table. Shaded bands are the confidence band over seeds.", ""]
+    lines += write_journeys(folder, scenario_params)
     lines += ["## What the model leaves out", ""] + [f"- {item}" for item in LEAVES_OUT] + [""]
     command = shlex.join(["python", "-m", "experiments.compare", *command_line])
     lines += ["Definitions of every outcome and mechanism: `docs/ODD.md`.", "",

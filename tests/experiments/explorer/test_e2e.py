@@ -2,7 +2,8 @@
 
 Uses Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it) through Playwright, not a
 browser downloaded by ``playwright install``. Every request that does not go to the local server is aborted
-and recorded, so the test also proves the page needs no CDN. Saves results/explorer/e2e.png.
+and recorded, so the test also proves the page needs no CDN. Prints the measured Play speed (a figure, not an
+assertion). Saves results/explorer/e2e*.png.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
-    pytest.mark.slow,  # ~30 s: starts a server and a browser; .ci/run runs it after `make test`
+    pytest.mark.slow,  # ~1 min: starts a server and a browser, plays a run; .ci/run runs it after `make test`
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing "
                        "(apt-get install chromium; .ci/run installs it)"),
 ]
@@ -69,7 +70,7 @@ def server(tmp_path):
         log.close()
 
 
-def test_page_loads_offline_steps_and_plots(server, tmp_path):
+def test_page_plays_to_the_end_offline_with_named_tabs_compare_and_journeys(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
@@ -84,41 +85,68 @@ def test_page_loads_offline_steps_and_plots(server, tmp_path):
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1600, "height": 1100})
+            viewport={"width": 1366, "height": 768})
         try:
             context.route("**/*", local_only)
             page = context.new_page()
             page.goto(server)
-            step = page.get_by_role("button", name="Step")
-            step.wait_for(timeout=60_000)
-            plot = page.locator("img").first
-            plot.wait_for(timeout=30_000)
-            before = plot.get_attribute("src")
-            for week in range(1, 6):
-                step.click()
-                page.get_by_text(f"Time: {week}.0").wait_for(timeout=30_000)
-            page.wait_for_function("src => document.querySelector('img').src !== src", arg=before,
-                                   timeout=30_000)
-            images = page.locator("img")
-            assert images.count() >= 3  # plots, neighbourhoods, network
-            box = images.first.bounding_box()
-            assert box is not None and box["width"] > 200 and box["height"] > 150
+            play = page.get_by_role("button", name="▶ Play")
+            play.wait_for(timeout=60_000)
+            for name in ("Model", "Compare", "Journeys", "Info"):
+                page.get_by_role("tab", name=name).wait_for(timeout=30_000)
+            counter = page.locator(".placesim-counter")
+            assert counter.inner_text().startswith("Week 0 of 572")
+            page.locator("img").first.wait_for(timeout=30_000)
+            assert page.locator("img").count() >= 4  # plots, neighbourhoods, network, behaviours
 
-            # A second browser session gets its own model: still at week 0 after the first took five steps.
+            # A second browser session gets its own model.
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text("Week 1 of 572").wait_for(timeout=30_000)
             other = context.new_page()
             other.goto(server)
-            other.get_by_role("button", name="Step").wait_for(timeout=60_000)
-            other.get_by_text("Time: 0.0").wait_for(timeout=30_000)
-            page.get_by_text("Time: 5.0").wait_for(timeout=5_000)
+            other.locator(".placesim-counter").wait_for(timeout=60_000)
+            assert other.locator(".placesim-counter").inner_text().startswith("Week 0 of 572")
             other.close()
 
-            page.get_by_role("tab", name="Page 1").click()
-            page.get_by_text("THINGS TO NOTICE").first.wait_for(timeout=30_000)
-            page.get_by_role("tab", name="Page 0").click()
-            page.locator("img").first.wait_for(timeout=30_000)
+            # Play at the default speed to the end: the counter ends at the last week and says Finished.
+            started = time.monotonic()
+            play.click()
+            page.get_by_text("Finished", exact=True).wait_for(timeout=300_000)
+            seconds = time.monotonic() - started
+            assert counter.inner_text() == "Week 572 of 572 · end of year 10 of 10"
+            print(f"\nPlay speed in the browser: 571 weeks in {seconds:.1f} s = {571 / seconds:.1f} simulated "
+                  "weeks a second (5,000 residents, default speed setting)")
             page.wait_for_timeout(500)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            page.screenshot(path=str(SCREENSHOT))
+
+            # Compare: keep this run, run a second to the end, and see both on the same axes.
+            page.get_by_role("tab", name="Compare").click()
+            page.get_by_role("button", name="Keep this run for comparison").click()
+            page.get_by_text("Kept so far: 1").wait_for(timeout=30_000)
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("Week 0 of 572").wait_for(timeout=30_000)
+            page.get_by_role("button", name="Run to the end").click()
+            page.get_by_text("Finished", exact=True).wait_for(timeout=120_000)
+            rows = page.locator("table tr")
+            rows.nth(2).wait_for(timeout=30_000)
+            assert rows.count() == 3  # header, the kept run, the run now
+            page.screenshot(path=str(SCREENSHOT.with_name("e2e_compare.png")), full_page=True)
+
+            # Journeys: a followed resident's timeline.
+            page.get_by_role("tab", name="Journeys").click()
+            page.get_by_text("Resident ").first.wait_for(timeout=30_000)
+            page.locator("img").first.wait_for(timeout=30_000)
+            page.get_by_text("The ", exact=False).last.wait_for(timeout=30_000)
+            page.screenshot(path=str(SCREENSHOT.with_name("e2e_journeys.png")), full_page=True)
+
+            # Info: rendered offline; the link to docs/ODD.md opens the model description on the same page.
+            page.get_by_role("tab", name="Info").click()
+            page.get_by_text("THINGS TO NOTICE").first.wait_for(timeout=30_000)
+            page.locator("a[href='#odd']").first.click()
+            assert page.locator("details#odd").get_attribute("open") is not None
+            page.get_by_text("ODD description of the place model").wait_for(timeout=10_000)
+            page.screenshot(path=str(SCREENSHOT.with_name("e2e_info.png")))
         finally:
             context.close()
     assert not outside, f"the page asked for the network: {outside[:5]}"
