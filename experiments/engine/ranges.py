@@ -1,8 +1,9 @@
 """The plausible range of each uncertainty, read from the one file that holds them (``conf/ranges.yaml``).
 
 Sweeps, sensitivity analysis, calibration and the explorer's sliders all read their ranges here. Each entry is
-``key: {low, high, reason}`` for a numeric model key; the file is checked when read: every key exists, every
-range lies inside what the model admits, and the default value lies inside its range.
+``key: {low, high, reason}`` for a numeric model key (``stress_high``, optional, lets the explorer's slider go
+beyond the plausible range for stress tests; sweeps and calibration never do); the file is checked when read:
+every key exists, every range lies inside what the model admits, and the default value lies inside its range.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Range:
     high: float
     reason: str
     integer: bool = False
+    stress_high: float | None = None  # how far the explorer's slider goes beyond the range, for stress tests
 
 
 def field_of(key: str) -> tuple[dataclasses.Field, Any]:
@@ -55,8 +57,9 @@ def ranges() -> dict[str, Range]:
             f, default = field_of(key)
         except (KeyError, AttributeError):
             raise ConfigError(f"{where}: not a model key") from None
-        if "range" not in f.metadata or not isinstance(entry, dict) or set(entry) != {"low", "high", "reason"}:
-            raise ConfigError(f"{where}: needs low, high and reason, for a numeric key")
+        if ("range" not in f.metadata or not isinstance(entry, dict)
+                or not {"low", "high", "reason"} <= set(entry) <= {"low", "high", "reason", "stress_high"}):
+            raise ConfigError(f"{where}: needs low, high and reason (and optionally stress_high), for a numeric key")
         low, high = float(entry["low"]), float(entry["high"])
         admissible_low, admissible_high, _ = f.metadata["range"]
         if not admissible_low <= low < high <= admissible_high:
@@ -64,7 +67,11 @@ def ranges() -> dict[str, Range]:
                               f"[{admissible_low:g}, {admissible_high:g}]")
         if not low <= default <= high:
             raise ConfigError(f"{where}: the default {default!r} lies outside [{low:g}, {high:g}]")
-        out[key] = Range(key, low, high, str(entry["reason"]), isinstance(default, int))
+        stress = entry.get("stress_high")
+        if stress is not None and not high < float(stress) <= admissible_high:
+            raise ConfigError(f"{where}: stress_high {stress} must lie above high and within what the model admits")
+        out[key] = Range(key, low, high, str(entry["reason"]), isinstance(default, int),
+                         None if stress is None else float(stress))
     return out
 
 

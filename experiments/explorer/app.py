@@ -65,8 +65,9 @@ def NumberControl(control, value, on_value, disabled=False):
 
         solara.InputFloat("value", value=float(value), on_value=typed, dense=True, disabled=disabled,
                           style={"max-width": "9em"})
-        if not control.low <= float(value) <= control.high:
-            solara.Text(f"beyond the plausible range {control.low:g}-{control.high:g} (conf/ranges.yaml): "
+        top = control.plausible_high if control.plausible_high is not None else control.high
+        if not control.low <= float(value) <= top:
+            solara.Text(f"beyond the plausible range {control.low:g}-{top:g} (conf/ranges.yaml): "
                         "a stress test", style={"color": "#c05621", "font-size": "0.8em"})
 
 

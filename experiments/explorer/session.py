@@ -38,6 +38,7 @@ class Control:
     choices: tuple[str, ...] = ()
     reason: str = ""  # why the range is what it is (conf/ranges.yaml)
     admissible_high: float | None = None  # what the model admits beyond the plausible range (typed values)
+    plausible_high: float | None = None  # the plausible range's top when the slider goes beyond it (stress tests)
 
     @property
     def is_choice(self) -> bool:
@@ -50,8 +51,8 @@ def uncertainty_control(name: str, label: str, steps: int = 20) -> Control:
     span = plausible(key)
     f, default = field_of(key)
     step = float(f"{(span.high - span.low) / steps:.1g}")
-    return Control(name, label, default, span.low, span.high, step, reason=span.reason,
-                   admissible_high=float(f.metadata["range"][1]))
+    return Control(name, label, default, span.low, span.stress_high or span.high, step, reason=span.reason,
+                   admissible_high=float(f.metadata["range"][1]), plausible_high=span.high)
 
 
 CONTROLS = [
