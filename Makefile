@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap compare explore test test-all lint benchmark clean
+.PHONY: help bootstrap compare compare-point calibrate explore test test-all lint benchmark clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -10,8 +10,14 @@ help:  ## list the targets
 bootstrap:  ## build .venv/ and install the project (run by every target below)
 	@bash scripts/bootstrap
 
-compare: bootstrap  ## run the silo vs whole-system comparison
+compare: bootstrap  ## compare silo and whole system in every plausible world (conf/ensemble/default.yaml)
+	$(PY) -m experiments.compare ensemble=default
+
+compare-point: bootstrap  ## the same comparison at the default point only, in detail (10 seeds)
 	$(PY) -m experiments.compare
+
+calibrate: bootstrap  ## history-match the synthetic place to the observed patterns (rewrites conf/ensemble/default.yaml)
+	$(PY) -m experiments.calibrate
 
 explore: bootstrap  ## start the interactive explorer page on http://localhost:8765/
 	$(PY) -m experiments.explore

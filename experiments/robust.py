@@ -85,13 +85,25 @@ def compare_worlds(argv: list[str], cfg, config) -> int:
         print(f"{outcome.error} run(s) failed (their traceback is in the `error` column of "
               f"{relative(folder / 'table.parquet')}); run the same command again to retry them.")
         return 1
-    write_robust(folder, cfg, config_model, worlds, argv, outcome.wall_seconds)
+    write_robust(folder, cfg, config_model, worlds, argv, outcome.wall_seconds, plan)
     print(f"Done: {outcome.ok} ran, {outcome.skipped} reused, in {outcome.wall_seconds:.0f} s.")
     print(f"Report: {relative(folder / 'report.md')} (and report.html, self-contained)")
     return 0
 
 
-def write_robust(folder, cfg, config, worlds, argv, wall) -> None:
+def typical_world(differences, runs, settings) -> int:
+    """The world whose wellbeing difference (first scenario against the baseline) is nearest the median over
+    worlds: the one whose residents' journeys the report shows."""
+    from .stats.ensemble import world_differences
+
+    others = [s for s in settings.scenarios if s != settings.baseline]
+    if not others:
+        return int(runs["world"].min())
+    per_world = world_differences(runs, others[0], settings.baseline, ["mean_wellbeing"])["mean_wellbeing"]
+    return int((per_world - per_world.median()).abs().idxmin())
+
+
+def write_robust(folder, cfg, config, worlds, argv, wall, plan) -> None:
     import pandas as pd
 
     from sim.place import real_population
@@ -112,6 +124,9 @@ def write_robust(folder, cfg, config, worlds, argv, wall) -> None:
     differences = ensemble_differences(runs, settings.scenarios, settings.baseline, settings.confidence)
     paybacks = {s: payback(months, s, settings.baseline) for s in settings.scenarios if s != settings.baseline}
     parameters = pd.DataFrame(worlds)
+    typical = typical_world(differences, runs, settings)
+    journey_params = {spec.labels["scenario"]: spec.params for spec in plan.specs
+                      if spec.labels["point"] == typical and spec.labels["replicate"] == 0}
 
     def write(tmp):
         summary.to_csv(tmp / "summary.csv", index=False)
@@ -120,6 +135,7 @@ def write_robust(folder, cfg, config, worlds, argv, wall) -> None:
         months.to_parquet(tmp / "timeseries.parquet", index=False, engine="pyarrow", compression="zstd")
         (tmp / "config.yaml").write_text(resolved_yaml(cfg))
         write_report(tmp, config, runs, parameters, summary, differences, paybacks, real_population(config.place),
-                     versions(), wall, check_engine(config.engine), argv, relative(folder / "table.parquet"))
+                     versions(), wall, check_engine(config.engine), argv, relative(folder / "table.parquet"),
+                     (typical, journey_params))
 
     store.write_into(folder, write)

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from sim.outcomes import HEADLINE, HIGHER, LOWER, OUTCOMES, REPORTED
 
 from ..stats.ensemble import better_mask, world_differences
+from .journeys import write_journeys
 from .plots import COLOURS
 
 COMPARISON_OUTCOMES = [o for o in HEADLINE if OUTCOMES[o].better in (HIGHER, LOWER)]
@@ -146,7 +147,7 @@ def payback_lines(table: pd.DataFrame, years: int) -> list[str]:
 
 def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFrame, summary: pd.DataFrame,
                  differences: pd.DataFrame, paybacks: dict, population: float | None, versions: dict, wall: float,
-                 where: str, command_line: list[str], table_path: str) -> None:
+                 where: str, command_line: list[str], table_path: str, journeys: tuple | None = None) -> None:
     folder = Path(folder)
     settings, ensemble = config.compare, config.ensemble
     baseline = settings.baseline
@@ -173,6 +174,11 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
         lines += ["", f"![Differences by world]({figure})", "", f"### In {config.place.name}'s own units", ""]
         lines += place_units(differences, scenario, population, config.residents, config.place.name)
         lines += ["### When it pays back", "", *payback_lines(paybacks[scenario], config.years)]
+    if journeys is not None:
+        world, scenario_params = journeys
+        lines += [f"One typical world, world {world} (its wellbeing difference is the nearest to the median over "
+                  "worlds), followed resident by resident:", ""]
+        lines += write_journeys(folder, scenario_params)
     lines += ["## All reported outcomes", "",
               "Mean over worlds, with the central 95 % of worlds in brackets (summary.csv); the difference from "
               f"{baseline}, the share of worlds in which it is better and the worst world (differences.csv).", "",

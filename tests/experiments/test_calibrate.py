@@ -82,6 +82,7 @@ def test_robust_comparison_on_a_tiny_ensemble(results):
     report = (folder / "report.md").read_text()
     assert report.index("## The answer") < report.index("## All reported outcomes")
     assert "plausible worlds" in report and "When it pays back" in report and "per year" in report
+    assert "![journeys](journeys.png)" in report and (folder / "journeys.png").stat().st_size > 0
     html = (folder / "report.html").read_text()
     assert "data:image/png;base64," in html and not re.search(r"(src|href)=\"https?://", html)
 
