@@ -52,7 +52,8 @@ BASELINE_SETTING = Setting("silo", "baseline")
 
 
 def check_calibration(settings, fixed: list[str]):
-    """The space, the targets and the settings of a calibration; raise ConfigError naming the first bad key."""
+    """The space, the targets (required patterns), the checks (patterns only reported) and the settings of a
+    calibration; raise ConfigError naming the first bad key."""
     from sim.outcomes import OUTCOMES
     from sim.params import ParamError, check_name
 
@@ -70,7 +71,7 @@ def check_calibration(settings, fixed: list[str]):
         if item.split("=", 1)[0] in names:
             raise ConfigError(f"{item.split('=', 1)[0]}: calibrated, so it cannot also be fixed (leave it out of "
                               "calibration.parameters or of the overrides)")
-    targets, seen = [], set()
+    targets, checks, seen = [], [], set()
     settings_used: dict[str, Setting] = {}
     for i, p in enumerate(settings.patterns):
         key = f"calibration.patterns[{i}]"
@@ -95,8 +96,9 @@ def check_calibration(settings, fixed: list[str]):
         settings_used[setting.label] = setting
         if p.log_offset is not None and not (np.isfinite(p.log_offset) and p.low + p.log_offset > 0):
             raise ConfigError(f"{key}.log_offset: must make low + log_offset > 0, got {p.log_offset}")
-        targets.append(Target(p.name, f"{setting.label}:{p.outcome}", float(p.low), float(p.high),
-                              float(p.discrepancy), None if p.log_offset is None else float(p.log_offset)))
+        target = Target(p.name, f"{setting.label}:{p.outcome}", float(p.low), float(p.high), float(p.discrepancy),
+                        None if p.log_offset is None else float(p.log_offset))
+        (targets if p.required else checks).append(target)
     _check_settings_leave_parameters(list(settings_used.values()), names)
     drivers = settings.drivers
     if drivers.enabled:
@@ -107,8 +109,10 @@ def check_calibration(settings, fixed: list[str]):
             if outcome not in OUTCOMES:
                 raise ConfigError(f"calibration.drivers.outcomes: unknown outcome {outcome!r}")
         settings_used.setdefault(f"{drivers.baseline}@baseline", Setting(drivers.baseline, "baseline"))
+    if not targets:
+        raise ConfigError("calibration.patterns: at least one pattern must be required (required: true)")
     space = Space.of({key: (plausible(key).low, plausible(key).high) for key in names})
-    return space, targets, settings_used
+    return space, targets, checks, settings_used
 
 
 def _check_settings_leave_parameters(settings: list[Setting], names: list[str]) -> None:
@@ -177,12 +181,12 @@ class Simulator:
         self.tables[study] = table
         return table
 
-    def outputs(self, table, n: int):
+    def outputs(self, table, n: int, targets=None):
         """One row per design point, one column per target output (``<setting>:<outcome>``)."""
         import pandas as pd
 
         out = {}
-        for t in self.targets:
+        for t in targets or self.targets:
             setting, outcome = t.output.split(":", 1)
             rows = table[table["setting"] == setting].sort_values("point")
             out[t.output] = rows[outcome].to_numpy(dtype=float)
@@ -208,7 +212,7 @@ def main(argv: list[str]) -> int:
     settings = config.calibration
     fixed = [*settings.overrides, *model_overrides(argv)]
     load_config(fixed)  # the calibration's own overrides are checked like the command line's
-    space, targets, setting_of = check_calibration(settings, fixed)
+    space, targets, checks, setting_of = check_calibration(settings, fixed)
     pattern_settings = {t.output.split(":", 1)[0] for t in targets}
     check_reproducible(plan_runs(fixed, ["silo"], [point_of(space, np.full(space.dim, 0.5))], [0]).specs[0])
     check_engine(config.engine)
@@ -230,16 +234,20 @@ def main(argv: list[str]) -> int:
     accepted = candidates = drivers = None
     if len(match.nroy):
         rng = np.random.default_rng([settings.base_seed % 2**32, 99])
-        pick = np.round(hm.maximin_subset(match.nroy, settings.candidates, rng), 6)  # as every design is rounded
-        table = simulator.runs("accept", pick, np.zeros(len(pick), int), list(setting_of.values()), 0)
-        candidates = candidate_table(simulator, table, pick, targets, fixed)
+        pool = candidate_pool(match, settings, rng)
+        pick = np.round(hm.maximin_subset(pool, settings.candidates, rng), 6)  # as every design is rounded
+        tables = [simulator.runs("accept" + (f"-seed{r}" if r else ""), pick, np.full(len(pick), r),
+                                 list(setting_of.values()), 0) for r in range(settings.acceptance_seeds)]
+        table = tables[0]
+        candidates = candidate_table(simulator, tables, pick, targets, checks, fixed)
         accepted = choose_worlds(candidates, space, settings.ensemble_size, rng)
         print(f"Plausible worlds: {int(candidates['inside_all'].sum())} of {len(candidates)} simulated points land in "
-              f"every band; {len(accepted)} kept")
+              f"every band (mean over {settings.acceptance_seeds} seed(s)); {len(accepted)} kept")
         if settings.drivers.enabled:
             drivers = drivers_of(simulator, table, pick, match, settings.drivers)
     wall = time.perf_counter() - start
-    write_calibration(folder, cfg, config, argv, fixed, match, simulator, candidates, accepted, drivers, wall)
+    write_calibration(folder, cfg, config, argv, fixed, match, simulator, candidates, accepted, drivers, wall,
+                      checks)
     if accepted is None or accepted.empty:
         print("No plausible world: see the report for the patterns in conflict (no ensemble written).")
         print(f"Report: {relative(folder / 'report.md')}")
@@ -252,26 +260,65 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def candidate_table(simulator, table, pick, targets, fixed):
-    """One row per simulated non-implausible point: parameters, pattern outputs, inside every band or not."""
+def candidate_pool(match, settings, rng) -> np.ndarray:
+    """Where the candidates are drawn from: the core of the non-implausible space (every implausibility below
+    ``candidate_cutoff``), or all of it if the core holds too few points for a spread-out choice."""
+    from .stats import history_matching as hm
+
+    if settings.candidate_cutoff < hm.CUTOFF:
+        core, _ = hm.sample_nroy(match.waves, match.targets, match.space.dim, 10 * settings.candidates, rng,
+                                 cutoff=settings.candidate_cutoff)
+        if len(core) >= 2 * settings.candidates:
+            return core
+    return match.nroy
+
+
+def candidate_table(simulator, tables, pick, targets, checks, fixed):
+    """One row per simulated non-implausible point: parameters, pattern outputs (checks too) as the mean over the
+    acceptance seeds (a world's outcome is its expectation; one seed is a noisy estimate of it), inside each band,
+    inside every required band (``inside_all``); ``seed`` (the first) and ``seeds`` (all) to re-run it."""
     import pandas as pd
 
-    out = simulator.outputs(table, len(pick))
+    table = tables[0]
+    out = sum(simulator.outputs(t, len(pick), [*targets, *checks]) for t in tables) / len(tables)
     params = pd.DataFrame([point_of(simulator.space, row) for row in pick])
     base = table[table["setting"] == BASELINE_SETTING.label].sort_values("point") \
         if BASELINE_SETTING.label in set(table["setting"]) else table.drop_duplicates("point").sort_values("point")
     frame = params.copy()
-    for t in targets:
+    for t in [*targets, *checks]:
         frame[t.name] = out[t.output].to_numpy()
         frame[f"{t.name}:inside"] = t.inside(frame[t.name])
     frame["inside_all"] = frame[[f"{t.name}:inside" for t in targets]].all(axis=1)
     frame["seed"] = base["seed"].to_numpy()
+    frame["seeds"] = [list(map(int, seeds)) for seeds in zip(*(
+        t[t["setting"] == base["setting"].iloc[0]].sort_values("point")["seed"].to_numpy() for t in tables),
+        strict=True)]
     frame["world_overrides"] = [[f"{k}={_plain(v)}" for k, v in point.items()]
                                 for point in params.to_dict("records")]
     frame["overrides"] = [[*fixed, *w, f"seed={s}"] for w, s in zip(frame["world_overrides"], frame["seed"],
                                                                      strict=True)]
     frame.insert(0, "point", range(len(frame)))
     return frame
+
+
+def simulated_points(simulator, targets):
+    """Every simulated point of every study so far (waves, their extra seeds, acceptance), one row per point, one
+    column per pattern (NaN where a study did not simulate that pattern's setting): what the simulator itself says
+    about which patterns can be met together."""
+    import pandas as pd
+
+    frames = []
+    for study, table in simulator.tables.items():
+        columns = {}
+        for t in targets:
+            setting, outcome = t.output.split(":", 1)
+            rows = table[table["setting"] == setting].sort_values("point")
+            if len(rows):
+                columns[t.name] = rows[outcome].to_numpy(dtype=float)
+        if columns:
+            n = max(len(v) for v in columns.values())
+            frames.append(pd.DataFrame({k: v for k, v in columns.items() if len(v) == n}).assign(study=study))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _plain(value) -> str:
@@ -306,6 +353,17 @@ def drivers_of(simulator, table, pick, match, drivers):
                                seed=simulator.settings.base_seed % 2**32)
 
 
+def pattern_notes(settings, accepted) -> list[str]:
+    """One line per pattern: required (every world meets it) or a check, and how many worlds meet it."""
+    lines = []
+    for p in settings.patterns:
+        met = int(accepted[f"{p.name}:inside"].sum())
+        role = "required" if p.required else "check (not required)"
+        lines.append(f"{p.name}: {role}, {p.outcome} in [{p.low:g}, {p.high:g}] under {p.scenario}, uncertainty="
+                     f"{p.uncertainty}; met by {met} of {len(accepted)} worlds")
+    return lines
+
+
 def write_ensemble_config(settings, accepted, fixed, argv):
     """conf/ensemble/<name>.yaml: the worlds as configuration, with their provenance."""
     import shlex
@@ -320,18 +378,21 @@ def write_ensemble_config(settings, accepted, fixed, argv):
         "made_with": shlex.join([".venv/bin/python", "-m", "experiments.calibrate", *argv]),
         "fixed": list(fixed),
         "seeds_per_world": int(settings.seeds_per_world),
+        "notes": pattern_notes(settings, accepted),
         "worlds": [{"id": int(row.world), "overrides": list(row.world_overrides)} for row in accepted.itertuples()],
     }
     header = (f"# Plausible worlds of the {settings.name!r} calibration: {len(accepted)} points of the uncertainty "
-              "space whose simulated outcomes\n# land in every observed band (conf/calibration/"
-              f"{settings.name}.yaml). Written by experiments.calibrate; configuration, committed like any other.\n"
+              "space whose simulated outcomes\n# (mean over the acceptance seeds) land in every required band of "
+              f"conf/calibration/{settings.name}.yaml; `notes`\n# says which patterns each world meets. Written by "
+              "experiments.calibrate; configuration, committed like any other.\n"
               f"#   .venv/bin/python -m experiments.compare ensemble={settings.name}\n")
     path = CONF_DIR / "ensemble" / f"{settings.name}.yaml"
     store.write_text(path, header + yaml.safe_dump(document, sort_keys=False, width=1000))
     return path
 
 
-def write_calibration(folder, cfg, config, argv, fixed, match, simulator, candidates, accepted, drivers, wall):
+def write_calibration(folder, cfg, config, argv, fixed, match, simulator, candidates, accepted, drivers, wall,
+                      checks):
     from .engine import store
     from .engine.config import resolved_yaml
     from .reporting.calibration import write_report
@@ -339,7 +400,8 @@ def write_calibration(folder, cfg, config, argv, fixed, match, simulator, candid
     def write(tmp):
         (tmp / "config.yaml").write_text(resolved_yaml(cfg))
         write_report(tmp, config.calibration, argv, fixed, match, candidates, accepted, drivers, wall,
-                     relative(folder), lambda row: point_of(match.space, row))
+                     relative(folder), lambda row: point_of(match.space, row),
+                     simulated_points(simulator, [*match.targets, *checks]))
 
     store.write_into(folder, write)
 

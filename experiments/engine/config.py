@@ -107,6 +107,7 @@ class PatternConfig:
     source: str = ""
     discrepancy: float = nonneg(0.0)  # model-discrepancy standard deviation, on the emulated scale
     log_offset: float | None = None  # emulate log(outcome + log_offset), for outcomes spanning orders of magnitude
+    required: bool = True  # false: a check, simulated and reported for every world but ruling nothing out
 
 
 @dataclass
@@ -137,6 +138,8 @@ class CalibrationConfig:
     replicate_points: int = nonneg(8, 100_000)  # points of each wave simulated with extra seeds (seed variance)
     replicates: int = nonneg(2, 100)  # extra seeds at each of those points
     candidates: int = positive(80, 100_000)  # non-implausible points simulated to find the worlds that fit
+    candidate_cutoff: float = positive(2.0, 3.0)  # drawn where every implausibility is below this (the core)
+    acceptance_seeds: int = positive(3, 100)  # a candidate fits when its mean over these seeds is in every band
     ensemble_size: int = positive(30, 10_000)  # at most this many worlds kept, spread out over the plausible space
     seeds_per_world: int = positive(2, 1000)  # replicate seeds per world when the ensemble is compared
     base_seed: int = nonneg(20261129, 2**63 - 1)
@@ -160,6 +163,7 @@ class EnsembleConfig:
     made_with: str = ""  # the command that made it
     fixed: list[str] = field(default_factory=list)  # model overrides it was calibrated with (place, residents, ...)
     seeds_per_world: int = positive(2, 1000)
+    notes: list[str] = field(default_factory=list)  # what the worlds meet and what they do not (each pattern)
     worlds: list[WorldConfig] = field(default_factory=list)
 
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from sim.outcomes import OUTCOMES
 
-from ..stats.history_matching import constraints
+from ..stats.history_matching import constraints, joint_patterns
 
 
 def wave_tables(match, values_of) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -107,7 +107,7 @@ def _table(frame: pd.DataFrame, columns: list[str], fmt: dict[str, str] | None =
 
 
 def write_report(folder: Path, settings, argv, fixed, match, candidates, accepted, drivers, wall: float,
-                 where: str, values_of) -> None:
+                 where: str, values_of, simulated: pd.DataFrame) -> None:
     folder = Path(folder)
     runs, space, checks = wave_tables(match, values_of)
     runs.to_parquet(folder / "waves.parquet", index=False)
@@ -142,17 +142,23 @@ def write_report(folder: Path, settings, argv, fixed, match, candidates, accepte
         lines += ["**No plausible world**: " + (match.stopped_because if not len(match.nroy) else
                   f"none of the {len(candidates)} simulated non-implausible points lands in every band") + ".", ""]
     lines += ["## Patterns", "",
-              "| pattern | outcome | observed under | band | source | kept worlds: range | points in band |",
-              "|---|---|---|---|---|---|---|"]
+              "Required patterns rule points out and every kept world meets them; checks are simulated and reported "
+              "for every world but rule nothing out (why each is a check is in the calibration file).", "",
+              "| pattern | role | outcome | observed under | band | source | kept worlds: range | kept worlds in "
+              "band | simulated points in band |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for p in settings.patterns:
         info = OUTCOMES[p.outcome]
-        span = share = "n/a"
+        span = kept = share = "n/a"
         if accepted is not None and len(accepted):
             span = f"{info.format(accepted[p.name].min())} to {info.format(accepted[p.name].max())}"
-        if candidates is not None and len(candidates):
-            share = f"{candidates[f'{p.name}:inside'].mean():.0%}"
-        lines.append(f"| {p.name} | `{p.outcome}` | {p.scenario}, uncertainty={p.uncertainty} | "
-                     f"[{p.low:g}, {p.high:g}] | {p.source} | {span} | {share} |")
+            kept = f"{int(accepted[f'{p.name}:inside'].sum())} of {len(accepted)}"
+        if p.name in simulated.columns and simulated[p.name].notna().any():
+            values = simulated[p.name].dropna()
+            share = f"{values.between(p.low, p.high).mean():.0%} of {len(values)}"
+        lines.append(f"| {p.name} | {'required' if p.required else 'check'} | `{p.outcome}` | {p.scenario}, "
+                     f"uncertainty={p.uncertainty} | [{p.low:g}, {p.high:g}] | {p.source} | {span} | {kept} | "
+                     f"{share} |")
     lines += ["", "## Waves", "", f"Stopped: {match.stopped_because}.", ""]
     worst = checks.groupby("wave")["r2"].min().rename("worst_loo_r2")
     lines += _table(space.join(worst, on="wave"), ["wave", "runs", "ruled_out_share", "ruled_out_of_what_was_left",
@@ -164,6 +170,16 @@ def write_report(folder: Path, settings, argv, fixed, match, candidates, accepte
               "seed sd is the spread between seeds at one point):", ""]
     last = checks[checks["wave"] == checks["wave"].max()]
     lines += _table(last, ["pattern", "n", "r2", "rmse", "coverage", "seed_sd"], {"r2": ".2f", "coverage": ".2f"})
+    if len(simulated):
+        from ..stats.history_matching import Target
+
+        targets = [Target(p.name, p.name, p.low, p.high) for p in settings.patterns]
+        joint, notes = joint_patterns(simulated, targets)
+        joint.rename_axis("pattern").reset_index().to_csv(folder / "patterns_joint.csv", index=False)
+        lines += ["", "## Which patterns can be met together (the simulations)", "",
+                  f"Over all {len(simulated)} simulated points (every wave and the acceptance runs; "
+                  "patterns_joint.csv has the share of points meeting each pair):", ""]
+        lines += [f"- {n}" for n in notes]
     if match.conflicts:
         lines += ["", "## Patterns in conflict", "", "No point of the space meets every pattern by the emulators. "
                   "Each pattern, where all the others are met:", ""] + [f"- {c}" for c in match.conflicts]

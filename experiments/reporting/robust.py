@@ -64,8 +64,11 @@ def losing_conditions(parameters: pd.DataFrame, per_world: pd.DataFrame, outcome
         if boxes:
             box = boxes[0]
             full = pd.DataFrame({"low": parameters.min(), "high": parameters.max()})
+            width = (full["high"] - full["low"]).replace(0, np.nan)
+            # a box edge counts only where it cuts off a fifth or more of the worlds' range (PRIM's first peels
+            # trim slivers that 30 worlds cannot tell from chance)
             narrowed = [(k, r.low, r.high) for k, r in box.limits.iterrows()
-                        if r.low > full.loc[k, "low"] + 1e-12 or r.high < full.loc[k, "high"] - 1e-12]
+                        if (r.high - r.low) / width[k] <= 0.8]
             if narrowed:
                 where = "; ".join(f"{k.split('.')[-1]} in [{lo:.3g}, {hi:.3g}]" for k, lo, hi in narrowed)
                 return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds. PRIM: they "
@@ -75,15 +78,21 @@ def losing_conditions(parameters: pd.DataFrame, per_world: pd.DataFrame, outcome
     gap = (unit[lose].median() - unit[~lose].median()).abs().sort_values(ascending=False).head(3)
     higher = unit[lose].median() > unit[~lose].median()
     leads = ", ".join(f"{k.split('.')[-1]} ({'higher' if higher[k] else 'lower'})" for k in gap.index)
-    return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds; too few for a PRIM "
-            f"box. Those worlds differ most from the rest in {leads} (median, as a share of each range)."]
+    why = ("too few for a PRIM box" if n < 3 or n > len(values) - 3 else
+           "PRIM finds no box that cuts a fifth off any parameter's range")
+    return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds; {why}. Those worlds differ "
+            f"most from the rest in {leads} (median, as a share of each range)."]
 
 
 def differences_figure(folder: Path, per_world: dict[str, pd.DataFrame], outcomes: list[str], baseline: str) -> str:
     """Each world's paired difference from the baseline, per headline outcome (one point per world)."""
-    fig = Figure(figsize=(3.2 * len(outcomes), 3.8), layout="constrained")
-    axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    columns = min(4, len(outcomes))
+    rows = -(-len(outcomes) // columns)
+    fig = Figure(figsize=(3.4 * columns, 3.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[len(outcomes):]:
+        ax.set_visible(False)
+    for ax, outcome in zip(axes, outcomes, strict=False):
         for i, (scenario, table) in enumerate(per_world.items()):
             values = table[outcome].dropna()
             better = better_mask(values, outcome)
@@ -163,6 +172,16 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
               f"evaluated years) with the same {ensemble.seeds_per_world} seed(s) per world, so differences are "
               "paired. Ranges below are over worlds: they carry what is not known about the place, not only the "
               "model's randomness.", ""]
+    if ensemble.notes:
+        everyone = f"met by {n_worlds} of {n_worlds} worlds"
+        unmet = [n for n in ensemble.notes if "check" in n and not n.endswith(everyone)]
+        lines += ["What the worlds are consistent with (each observed pattern, from the calibration):", ""]
+        lines += [*(f"- {n}" for n in ensemble.notes), ""]
+        if unmet:
+            lines += [f"**Read with care:** {len(unmet)} observed pattern(s) are not met by every world (checks, not "
+                      "required: the calibration found them in conflict with the others in this model; "
+                      "docs/CALIBRATION.md says why). The answer below holds for worlds that do not reproduce them.",
+                      ""]
     for scenario in others:
         d = differences[differences["scenario"] == scenario].set_index("outcome")
         lines += [f"## The answer: {scenario} against {baseline}", ""]

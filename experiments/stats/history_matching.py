@@ -395,3 +395,38 @@ def constraints(match: Match, n: int = 20_000, seed: int = 0) -> pd.DataFrame:
                 row[name] = float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def joint_patterns(points: pd.DataFrame, targets: list[Target]) -> tuple[pd.DataFrame, list[str]]:
+    """What the simulations say about which patterns can be met together.
+
+    ``points`` has one column per target name (simulated values; NaN where not simulated). Returns the share of
+    points meeting each pair of patterns (diagonal: each alone), and for each pattern a line: among the points
+    that meet the most of the other patterns, the value closest to its band and by how much it misses.
+    """
+    names = [t.name for t in targets if t.name in points.columns]
+    by_name = {t.name: t for t in targets}
+    inside = pd.DataFrame({n: by_name[n].inside(points[n]) & points[n].notna() for n in names})
+    known = points[names].notna()
+    joint = pd.DataFrame(index=names, columns=names, dtype=float)
+    for a in names:
+        for b in names:
+            both = known[a] & known[b]
+            joint.loc[a, b] = float((inside[a] & inside[b])[both].mean()) if both.any() else np.nan
+    lines = []
+    for n in names:
+        t = by_name[n]
+        others = [m for m in names if m != n]
+        usable = known[[n, *others]].all(axis=1)
+        if not usable.any():
+            continue
+        met = inside.loc[usable, others].sum(axis=1)
+        best = met.max()
+        pool = points.loc[met.index[met == best], n]
+        gap = np.where(pool < t.low, t.low - pool, np.where(pool > t.high, pool - t.high, 0.0))
+        closest = pool.iloc[int(np.argmin(gap))]
+        share = float(inside.loc[pool.index, n].mean())
+        lines.append(f"{n}: of the {len(pool)} simulated points that meet {best} of the {len(others)} other patterns, "
+                     f"{share:.0%} meet it too; the closest value is {closest:.4g} against [{t.low:g}, {t.high:g}]"
+                     + (f" (short by {float(np.min(gap)):.3g})" if np.min(gap) > 0 else ""))
+    return joint, lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,8 +44,14 @@ def test_smoke_calibration_writes_its_ensemble_waves_and_report(smoke):
     drivers = pd.read_csv(smoke / "drivers.csv")
     assert set(drivers["outcome"]) == {"mean_wellbeing", "crises_per_1000_per_year"}
     assert {"S1", "S1_conf", "ST", "ST_conf", "flag"} <= set(drivers.columns)
+    assert "hard_edges" in ensemble.columns and "hard_edges:inside" in ensemble.columns  # a check: reported ...
+    candidates = pd.read_parquet(smoke / "candidates.parquet")
+    required = ["failure_demand", "resident_trust", "prevention_crowded_out"]
+    assert (candidates["inside_all"] == candidates[[f"{p}:inside" for p in required]].all(axis=1)).all()  # ... only
     report = (smoke / "report.md").read_text()
     assert "plausible worlds kept" in report and "Which pattern constrains which parameter" in report
+    assert "| hard_edges | check |" in report and "Which patterns can be met together" in report
+    assert set(pd.read_csv(smoke / "patterns_joint.csv")["pattern"]) == {*required, "hard_edges"}
     assert (smoke / "pairs.png").stat().st_size > 0
 
 
@@ -52,12 +59,17 @@ def test_every_kept_world_resimulated_lies_inside_every_band(smoke):
     _, config = load_config(["calibration=smoke"])
     ensemble = pd.read_parquet(smoke / "ensemble.parquet")
     for world in ensemble.itertuples():
-        for pattern in config.calibration.patterns:
-            overrides = [*world.overrides, f"scenario={pattern.scenario}", f"uncertainty={pattern.uncertainty}"]
-            _, run_config = load_config(overrides)
-            value = simulate(model_params(run_config), resident_agents=False).summary[pattern.outcome]
+        assert world.overrides[-1] == f"seed={world.seed}" and world.seeds[0] == world.seed
+        for pattern in (p for p in config.calibration.patterns if p.required):
+            values = []
+            for seed in world.seeds:  # a world's outcome: the mean over its acceptance seeds
+                overrides = [*world.overrides[:-1], f"seed={seed}", f"scenario={pattern.scenario}",
+                             f"uncertainty={pattern.uncertainty}"]
+                _, run_config = load_config(overrides)
+                values.append(simulate(model_params(run_config), resident_agents=False).summary[pattern.outcome])
+            value = sum(values) / len(values)
             assert pattern.low <= value <= pattern.high, (world.world, pattern.name, value)
-            assert value == pytest.approx(getattr(world, pattern.name), rel=1e-12)  # the same run, reproduced
+            assert value == pytest.approx(getattr(world, pattern.name), rel=1e-12)  # the same runs, reproduced
 
 
 def test_robust_comparison_on_a_tiny_ensemble(results):
@@ -121,3 +133,17 @@ def test_bad_ensemble_comparisons_are_one_line_before_any_run(results, capsys, a
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {key}:"), err
     assert not results.exists()
+def test_the_shipped_default_ensemble_is_valid_configuration():
+    _, config = load_config(["ensemble=default"])
+    worlds = calibrate_worlds(config)
+    assert len(worlds) >= 10
+    assert config.ensemble.fixed and all("=" in item for item in config.ensemble.fixed)
+    values = pd.DataFrame(worlds)
+    assert (values.nunique() > 1).all()  # worlds differ in every calibrated uncertainty
+    assert np.isfinite(values.to_numpy(dtype=float)).all()
+
+
+def calibrate_worlds(config):
+    from experiments.robust import parse_worlds
+
+    return parse_worlds(config.ensemble)

@@ -102,7 +102,9 @@ BURN_IN_WEEKS, EVAL_WEEKS = 52, 104  # one burn-in year, two evaluated years
 
 
 def stand_in() -> types.SimpleNamespace:
-    return types.SimpleNamespace(n_residents=N_RESIDENTS, params=types.SimpleNamespace(burn_in_years=1))
+    world = types.SimpleNamespace(budget_per_resident=80.0, budget_change_per_year=0.0)
+    return types.SimpleNamespace(n_residents=N_RESIDENTS,
+                                 params=types.SimpleNamespace(burn_in_years=1, uncertainty=world))
 
 
 def weekly_table() -> pd.DataFrame:
@@ -243,3 +245,21 @@ def test_every_outcome_has_a_direction_and_a_working_format():
         text = outcome.format(0.5)
         assert isinstance(text, str) and text and text == format(0.5, outcome.fmt), name
         assert outcome.format(float("nan")) == "n/a" and outcome.format(None) == "n/a", name
+
+
+def test_calibration_outcomes_are_the_documented_arithmetic():
+    from sim.indicators import calibration_outcomes, trend
+
+    assert trend(np.array([10.0, 10.0, 10.0])) == pytest.approx(0.0)
+    assert trend(np.array([np.e - 1, np.e**2 - 1])) == pytest.approx(np.e - 1)  # log1p doubles: x e over one year
+    assert np.isnan(trend(np.array([5.0])))
+    frame = weekly_table()
+    ev = frame[frame["year"] >= 0].copy()
+    budget = 80.0 * N_RESIDENTS
+    ev.loc[ev["year"] == 0, "spend_support"] = budget / 52  # year 0 spends its budget exactly
+    ev.loc[ev["year"] == 1, "spend_support"] = 1.1 * budget / 52  # year 1 overspends by 10 %
+    ev["hard_edges_2"], ev["hard_edges_3"] = 0.004, 0.001
+    out = calibration_outcomes(ev, stand_in())
+    assert out["budget_deviation"] == pytest.approx(0.1)
+    assert out["hard_edges_share"] == pytest.approx(0.004) and out["hard_edges_3_of_2"] == pytest.approx(0.25)
+    assert np.isnan(out["prevention_spend_change_5y"]) and np.isnan(out["crisis_spend_change_5y"])  # 2 years only

@@ -75,3 +75,16 @@ def test_emulator_on_a_known_function():
 def test_implausibility_at_the_band_edge_is_the_cutoff():
     target = hm.Target("t", "a", 1.0, 2.0)
     assert abs(target.z - 2.0) / np.sqrt(target.obs_var) == pytest.approx(hm.CUTOFF)
+
+
+def test_joint_patterns_name_the_pair_that_cannot_be_met_together():
+    # a and b never both in band (a high when b low); c is met everywhere
+    rng = np.random.default_rng(0)
+    x = rng.random(400)
+    points = pd.DataFrame({"a": x, "b": 1 - x, "c": np.full(400, 0.5)})
+    targets = [hm.Target("a", "a", 0.8, 1.0), hm.Target("b", "b", 0.8, 1.0), hm.Target("c", "c", 0.0, 1.0)]
+    joint, lines = hm.joint_patterns(points, targets)
+    assert joint.loc["a", "b"] == 0 and joint.loc["a", "a"] == pytest.approx((x >= 0.8).mean())
+    assert joint.loc["c", "c"] == 1
+    line_a = next(line for line in lines if line.startswith("a:"))
+    assert "meet 2 of the 2 other patterns" in line_a and "0% meet it too" in line_a and "short by" in line_a
