@@ -34,7 +34,7 @@ from .engine.plan import check_reproducible, plan_runs
 from .engine.resources import check_memory
 from .engine.seeds import replicate_seeds
 from .engine.store import check_results_root, output_dir
-from .engine.study import claim, fingerprint, read_series, run_study
+from .engine.study import claim, fingerprint, read_series, run_study, say_failed
 
 
 @entry_point
@@ -61,9 +61,7 @@ def main(argv: list[str]) -> int:
     print(f"Comparing {', '.join(settings.scenarios)} on {config.place.name}: {settings.n_seeds} seeds each, "
           f"{config.residents:,} residents, {config.burn_in_years} burn-in + {config.years} years")
     outcome = run_study(folder, plan, config.engine, config.progress, series=True, label="Comparison")
-    if outcome.error:
-        print(f"{outcome.error} run(s) failed (their traceback is in the `error` column of "
-              f"{relative(folder / 'table.parquet')}); run the same command again to retry them.")
+    if say_failed(outcome, folder):
         return 1
     write_comparison(folder, cfg, config, plan, argv, outcome.wall_seconds)
     print(f"Done: {outcome.ok} ran, {outcome.skipped} reused, in {outcome.wall_seconds:.0f} s.")

@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     from .engine.resources import check_memory
     from .engine.seeds import replicate_seeds
     from .engine.store import check_results_root, output_dir
-    from .engine.study import claim, fingerprint, run_study
+    from .engine.study import claim, fingerprint, run_study, say_failed
 
     hints = {"scenario": "decompose.scenario", "seed": "decompose.base_seed"}
     for item in argv:
@@ -131,9 +131,7 @@ def main(argv: list[str]) -> int:
           f"(resolution V) x {settings.n_seeds} seeds, and silo as a check; {config.residents:,} residents, "
           f"{config.burn_in_years} burn-in + {config.years} years")
     outcome = run_study(folder, plan, config.engine, config.progress, label="Decomposition")
-    if outcome.error:
-        print(f"{outcome.error} run(s) failed (their traceback is in the `error` column of "
-              f"{relative(folder / 'table.parquet')}); run the same command again to retry them.")
+    if say_failed(outcome, folder):
         return 1
     from .reporting.decomposition import write_decomposition
 

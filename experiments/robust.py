@@ -45,7 +45,7 @@ def compare_worlds(argv: list[str], cfg, config) -> int:
     from .engine.resources import check_memory
     from .engine.seeds import replicate_seeds
     from .engine.store import check_results_root, output_dir
-    from .engine.study import claim, fingerprint, run_study
+    from .engine.study import claim, fingerprint, run_study, say_failed
 
     ensemble = config.ensemble
     if not ensemble.worlds:
@@ -81,9 +81,7 @@ def compare_worlds(argv: list[str], cfg, config) -> int:
           f"worlds of ensemble {ensemble.name!r}: {ensemble.seeds_per_world} seed(s) each, "
           f"{config_model.residents:,} residents, {config_model.burn_in_years} burn-in + {config_model.years} years")
     outcome = run_study(folder, plan, config_model.engine, config_model.progress, series=True, label="Comparison")
-    if outcome.error:
-        print(f"{outcome.error} run(s) failed (their traceback is in the `error` column of "
-              f"{relative(folder / 'table.parquet')}); run the same command again to retry them.")
+    if say_failed(outcome, folder):
         return 1
     write_robust(folder, cfg, config_model, worlds, argv, outcome.wall_seconds, plan)
     print(f"Done: {outcome.ok} ran, {outcome.skipped} reused, in {outcome.wall_seconds:.0f} s.")

@@ -85,6 +85,17 @@ def run_study(folder: Path, plan: Plan, engine: EngineSettings, progress: str, *
     return outcome
 
 
+def say_failed(outcome: StudyCounts, folder: Path, say=print) -> bool:
+    """If runs failed, say where their tracebacks are and how to retry; True if any did."""
+    if not outcome.error:
+        return False
+    from .cli import relative
+
+    say(f"{outcome.error} run(s) failed (their traceback is in the `error` column of "
+        f"{relative(Path(folder) / 'table.parquet')}); run the same command again to retry them.")
+    return True
+
+
 def compact(folder: Path, plan: Plan, order: list[str] | None = None):
     """``table.parquet``: the plan's index joined to its runs' records (one row per scenario, point, replicate),
     in plan order or sorted by ``order``."""
