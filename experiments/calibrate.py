@@ -211,7 +211,7 @@ def main(argv: list[str]) -> int:
     cfg, config = load_config(argv)
     settings = config.calibration
     fixed = [*settings.overrides, *model_overrides(argv)]
-    load_config(fixed)  # the calibration's own overrides are checked like the command line's
+    _, model_config = load_config(fixed)  # the calibration's own overrides are checked like the command line's
     space, targets, checks, setting_of = check_calibration(settings, fixed)
     pattern_settings = {t.output.split(":", 1)[0] for t in targets}
     check_reproducible(plan_runs(fixed, ["silo"], [point_of(space, np.full(space.dim, 0.5))], [0]).specs[0])
@@ -221,7 +221,7 @@ def main(argv: list[str]) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     claim(folder, "calibration", {"command_line": list(argv), "model_overrides": fixed},
           fingerprint(fixed), name_key="calibration.name")
-    print(f"Calibrating {len(space.names)} uncertainties to {len(targets)} patterns on {config.place.name} "
+    print(f"Calibrating {len(space.names)} uncertainties to {len(targets)} patterns on {model_config.place.name} "
           f"({', '.join(fixed) or 'defaults'}): up to {settings.max_waves} waves of {settings.wave_size} points")
     start = time.perf_counter()
     simulator = Simulator(folder, settings, fixed, space, targets,
