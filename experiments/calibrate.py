@@ -95,7 +95,9 @@ def check_calibration(settings, fixed: list[str]):
         setting = Setting(p.scenario, p.uncertainty)
         settings_used[setting.label] = setting
         if p.log_offset is not None and not (np.isfinite(p.log_offset) and p.low + p.log_offset > 0):
-            raise ConfigError(f"{key}.log_offset: must make low + log_offset > 0, got {p.log_offset}")
+            raise ConfigError(f"{key}.log_offset: must be finite with low + log_offset > 0, got {p.log_offset}")
+        if not (np.isfinite(p.discrepancy) and p.discrepancy >= 0):
+            raise ConfigError(f"{key}.discrepancy: must be a finite number >= 0, got {p.discrepancy}")
         target = Target(p.name, f"{setting.label}:{p.outcome}", float(p.low), float(p.high), float(p.discrepancy),
                         None if p.log_offset is None else float(p.log_offset))
         (targets if p.required else checks).append(target)
@@ -111,6 +113,9 @@ def check_calibration(settings, fixed: list[str]):
         settings_used.setdefault(f"{drivers.baseline}@baseline", Setting(drivers.baseline, "baseline"))
     if not targets:
         raise ConfigError("calibration.patterns: at least one pattern must be required (required: true)")
+    if settings.wave_size < len(names) + 3:
+        raise ConfigError(f"calibration.wave_size: {settings.wave_size} points cannot emulate {len(names)} "
+                          f"uncertainties (at least {len(names) + 3})")
     space = Space.of({key: (plausible(key).low, plausible(key).high) for key in names})
     return space, targets, checks, settings_used
 

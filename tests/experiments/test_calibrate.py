@@ -112,6 +112,9 @@ def test_robust_comparison_on_a_tiny_ensemble(results):
     (["calibration=smoke", "uncertainty.shock_rate=0.01"], "uncertainty.shock_rate"),
     (["calibration=smoke", "calibration.name=../x"], "calibration.name"),
     (["calibration=nowhere"], "calibration"),
+    (["calibration=smoke", "calibration.wave_size=3"], "calibration.wave_size"),
+    (["calibration=smoke", "calibration.patterns=[{name: a, outcome: mean_wellbeing, low: 0, high: 1, "
+      "discrepancy: nan}]"], "calibration.patterns[0].discrepancy"),
 ])
 def test_bad_calibration_settings_are_one_line_before_any_run(results, capsys, argv, key):
     assert calibrate.main(argv) == 2
