@@ -34,7 +34,7 @@ from .engine.plan import check_reproducible, plan_runs
 from .engine.resources import check_memory
 from .engine.seeds import replicate_seeds
 from .engine.store import check_results_root, output_dir
-from .engine.study import claim, fingerprint, read_series, run_study, say_failed
+from .engine.study import claim, fingerprint, labelled_series, run_study, say_failed
 
 
 @entry_point
@@ -81,9 +81,7 @@ def write_comparison(folder, cfg, config, plan, argv: list[str], wall: float) ->
 
     settings = config.compare
     runs = pd.read_parquet(folder / "table.parquet")
-    series = read_series(folder, list(runs["run_hash"]))
-    months = pd.concat([series[row.run_hash].assign(scenario=row.scenario, replicate=row.replicate, seed=row.seed)
-                        for row in runs.itertuples()], ignore_index=True)
+    months = labelled_series(folder, runs, ("scenario", "replicate", "seed"))
     summary = summarise_runs(runs, settings.scenarios, settings.confidence)
     differences = paired_differences(runs, settings.scenarios, settings.baseline, settings.confidence)
     scenario_params = {}

@@ -109,15 +109,13 @@ def write_robust(folder, cfg, config, worlds, argv, wall, plan) -> None:
     from .engine import store
     from .engine.executors import check_engine
     from .engine.runner import versions
-    from .engine.study import read_series
+    from .engine.study import labelled_series
     from .reporting.robust import write_report
     from .stats.ensemble import ensemble_differences, payback, summarise_ensemble
 
     settings = config.compare
     runs = pd.read_parquet(folder / "table.parquet").rename(columns={"point": "world"})
-    series = read_series(folder, list(runs["run_hash"]))
-    months = pd.concat([series[row.run_hash].assign(scenario=row.scenario, world=row.world, replicate=row.replicate)
-                        for row in runs.itertuples()], ignore_index=True)
+    months = labelled_series(folder, runs, ("scenario", "world", "replicate"))
     summary = summarise_ensemble(runs, settings.scenarios, settings.confidence)
     differences = ensemble_differences(runs, settings.scenarios, settings.baseline, settings.confidence)
     paybacks = {s: payback(months, s, settings.baseline) for s in settings.scenarios if s != settings.baseline}

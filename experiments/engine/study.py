@@ -115,6 +115,15 @@ def compact(folder: Path, plan: Plan, order: list[str] | None = None):
     return table
 
 
+def labelled_series(folder: Path, runs, labels: tuple[str, ...]):
+    """Every run's monthly indicators in one table, each row carrying its run's ``labels`` columns."""
+    import pandas as pd
+
+    series = read_series(folder, list(runs["run_hash"]))
+    return pd.concat([series[row["run_hash"]].assign(**{k: row[k] for k in labels})
+                      for row in runs.to_dict("records")], ignore_index=True)
+
+
 def read_series(folder: Path, hashes: list[str]):
     """The monthly indicators of these runs, keyed by run hash."""
     import pandas as pd

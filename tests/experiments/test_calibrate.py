@@ -12,6 +12,7 @@ import pytest
 from experiments import calibrate, compare
 from experiments.engine.config import load_config, model_params
 from experiments.engine.runner import simulate
+from experiments.robust import parse_worlds
 
 SMOKE = ["calibration=smoke", "progress=off"]
 
@@ -138,15 +139,10 @@ def test_bad_ensemble_comparisons_are_one_line_before_any_run(results, capsys, a
     assert not results.exists()
 def test_the_shipped_default_ensemble_is_valid_configuration():
     _, config = load_config(["ensemble=default"])
-    worlds = calibrate_worlds(config)
+    worlds = parse_worlds(config.ensemble)
     assert len(worlds) >= 10
     assert config.ensemble.fixed and all("=" in item for item in config.ensemble.fixed)
     values = pd.DataFrame(worlds)
     assert (values.nunique() > 1).all()  # worlds differ in every calibrated uncertainty
     assert np.isfinite(values.to_numpy(dtype=float)).all()
 
-
-def calibrate_worlds(config):
-    from experiments.robust import parse_worlds
-
-    return parse_worlds(config.ensemble)
