@@ -29,26 +29,26 @@ class Resident(mesa.Agent):
 
     @property
     def neighbourhood(self) -> int:
-        return int(self.model.home[self.row])
+        return int(self.model.residents.home[self.row])
 
     @property
     def needs(self) -> dict[str, float]:
-        return dict(zip(self.model.domains, self.model.need[self.row].tolist(), strict=True))
+        return dict(zip(self.model.domains, self.model.residents.need[self.row].tolist(), strict=True))
 
     @property
     def wellbeing(self) -> float:
-        row = self.row
-        return float(needs.wellbeing(self.model.need[row : row + 1], self.model.connection[row : row + 1])[0])
+        r, row = self.model.residents, self.row
+        return float(needs.wellbeing(r.need[row : row + 1], r.connection[row : row + 1])[0])
 
     @property
     def trust(self) -> np.ndarray:
         """Trust in each service, then in the local community organisation."""
-        return self.model.trust[self.row].copy()
+        return self.model.residents.trust[self.row].copy()
 
     @property
     def provider(self) -> int:
         """Index of the provider supporting this resident, or -1."""
-        return int(self.model.case_provider[self.row])
+        return int(self.model.residents.case_provider[self.row])
 
 
 class Provider(mesa.Agent):
@@ -62,19 +62,19 @@ class Provider(mesa.Agent):
 
     @property
     def caseload(self) -> int:
-        return int((self.model.case_provider == self.index).sum())
+        return int((self.model.residents.case_provider == self.index).sum())
 
     @property
     def waiting(self) -> int:
-        return int((self.model.wait_provider == self.index).sum())
+        return int((self.model.residents.wait_provider == self.index).sum())
 
     @property
     def capacity(self) -> float:
-        return float(self.model.capacity[self.index])
+        return float(self.model.providers.capacity[self.index])
 
     @property
     def is_open(self) -> bool:
-        return bool(self.model.provider_open[self.index])
+        return bool(self.model.providers.open[self.index])
 
     @property
     def adopted(self) -> bool:
@@ -91,7 +91,7 @@ class Service(Provider):
 
     @property
     def eligibility_threshold(self) -> float:
-        return float(self.model.threshold[self.index])
+        return float(self.model.providers.threshold[self.index])
 
 
 class CommunityOrganisation(Provider):
@@ -117,20 +117,21 @@ class Commissioner(mesa.Agent):
     def review_quarter(self) -> None:
         """Quarterly: silo rationing of thresholds to waiting lists; a pooled budget follows demand."""
         m = self.model
-        route = m.route
+        route, pr = m.route, m.providers
         s = m.n_services
-        waiting = np.bincount(m.wait_provider[m.wait_provider >= 0], minlength=m.n_providers)[:s]
-        m.threshold[:s] = money.ration_thresholds(
-            m.threshold[:s], route.commissioning.eligibility_threshold, waiting.astype(float), m.capacity[:s],
+        wait = m.residents.wait_provider
+        waiting = np.bincount(wait[wait >= 0], minlength=m.n_providers)[:s]
+        pr.threshold[:s] = money.ration_thresholds(
+            pr.threshold[:s], route.commissioning.eligibility_threshold, waiting.astype(float), pr.capacity[:s],
             route.accountability.rationing_response,
         )
         if route.funding.pooled_budget:  # one pot for every open provider, following the cost of this quarter's demand
-            group = np.flatnonzero(m.provider_open)
-            demand = (m.arrivals_quarter[group] + 1.0) * m.unit_cost[group]
-            m.budget_remaining[group] = money.split_budget(float(m.budget_remaining[group].sum()), demand)
-            m.budget_year[group] = money.split_budget(float(m.budget_year[group].sum()), demand)
+            group = np.flatnonzero(pr.open)
+            demand = (pr.arrivals_quarter[group] + 1.0) * pr.unit_cost[group]
+            pr.budget_remaining[group] = money.split_budget(float(pr.budget_remaining[group].sum()), demand)
+            pr.budget_year[group] = money.split_budget(float(pr.budget_year[group].sum()), demand)
             m.set_capacity()
-        m.arrivals_quarter[:] = 0.0
+        pr.arrivals_quarter[:] = 0.0
 
     def commission_year(self) -> None:
         """Annually: enact the route's changes due this year, then set next year's budgets, cut prevention after
@@ -144,7 +145,7 @@ class Commissioner(mesa.Agent):
             for provider in (*m.services, *m.orgs):
                 provider.contract_years_left = route.commissioning.contract_years
         else:
-            overspend = max(0.0, -float(m.budget_remaining[:s].sum())) / max(m.budget_year_total, 1.0)
+            overspend = max(0.0, -float(m.providers.budget_remaining[:s].sum())) / max(m.budget_year_total, 1.0)
             self.prevention_factor = money.prevention_after_overspend(
                 self.prevention_factor, overspend, route.funding.prevention_cut_response
             )
@@ -153,10 +154,10 @@ class Commissioner(mesa.Agent):
         grants = route.funding.community_grant_share * total * self.prevention_factor
         m.budget_year_total = total - grants  # to the services; unspent grants are not moved to them
         # every commissioner sets next year's service budgets by this year's demand (arrivals at each service)
-        weights = m.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
-        m.arrivals_year[:] = 0.0
-        m.budget_year[:s] = money.split_budget(m.budget_year_total, weights)
-        m.budget_remaining[:s] = m.budget_year[:s]
+        weights = m.providers.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
+        m.providers.arrivals_year[:] = 0.0
+        m.providers.budget_year[:s] = money.split_budget(m.budget_year_total, weights)
+        m.providers.budget_remaining[:s] = m.providers.budget_year[:s]
         self.grant(grants)
         m.weeks_left_in_year = 52
         m.set_capacity()
@@ -194,5 +195,5 @@ class Commissioner(mesa.Agent):
             if grant < m.params.relations.org_viability_share * org.initial_grant:
                 m.close_org(org)
             else:
-                m.budget_year[org.index] = grant
-                m.budget_remaining[org.index] = grant
+                m.providers.budget_year[org.index] = grant
+                m.providers.budget_remaining[org.index] = grant

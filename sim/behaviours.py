@@ -38,15 +38,15 @@ def _clip10(x: float) -> float:
 def score_behaviours(model: PlaceModel, month: dict[str, float]) -> dict[str, float]:
     """Nine scores in [0, 10]. ``month`` holds the last four weeks' counts (``MONTH_COUNTS`` in indicators)."""
     rel = model.params.relations
-    open_mask = model.provider_open
-    ties = model.ties[np.ix_(open_mask, open_mask)]
+    open_mask = model.providers.open
+    ties = model.providers.ties[np.ix_(open_mask, open_mask)]
     n = ties.shape[0]
     pairs = np.triu_indices(n, 1)
     working = ties[pairs] >= rel.tie_threshold if n > 1 else np.zeros(0, bool)
     referrals = month["signposts"] + month["warm_handoffs"]
     warm = month["warm_handoffs"] / referrals if referrals > 0 else 0.0
 
-    code = model.code[open_mask]
+    code = model.providers.code[open_mask]
     spoken = code != 0
     if n > 1:
         agree = ((code[:, None, :] == code[None, :, :]) & spoken[:, None, :] & spoken[None, :, :]).mean(axis=2)
@@ -54,8 +54,8 @@ def score_behaviours(model: PlaceModel, month: dict[str, float]) -> dict[str, fl
     else:
         vision = 0.0
 
-    quintile = model.place.deprivation_quintile()[model.home]
-    trust_resident = row_sum(model.trust) / model.trust.shape[1]
+    quintile = model.place.deprivation_quintile()[model.residents.home]
+    trust_resident = row_sum(model.residents.trust) / model.residents.trust.shape[1]
     least, most = trust_resident[quintile == 0], trust_resident[quintile == quintile.max()]
     voice_gap = abs(float(least.mean()) - float(most.mean())) if least.size and most.size else 0.0
 
@@ -67,7 +67,8 @@ def score_behaviours(model: PlaceModel, month: dict[str, float]) -> dict[str, fl
     held = 1.0 - dropped / contacts if contacts > 0 else 0.0
 
     degree = (ties >= rel.tie_threshold).sum(axis=1)
-    built = (model.resilience - model.resilience_base) + (model.connection - model.connection_base) > 0.02
+    r = model.residents
+    built = (r.resilience - r.resilience_base) + (r.connection - r.connection_base) > 0.02
 
     return {
         # working relationships across the system, and people passed on by relationship rather than leaflet
@@ -84,7 +85,7 @@ def score_behaviours(model: PlaceModel, month: dict[str, float]) -> dict[str, fl
         # people held by the system rather than refused, bounced or lost between doors
         "mutual_accountability": _clip10(held),
         # residents' trust in providers and providers' ties to one another
-        "trusting_relationships": _clip10(0.5 * float(model.trust.mean()) + 0.5 * float(
+        "trusting_relationships": _clip10(0.5 * float(model.residents.trust.mean()) + 0.5 * float(
             ties[pairs].mean() if n > 1 else 0.0)),
         # collaboration at every level: the share of providers with at least one working relationship
         "collaborative_leadership": _clip10(float((degree > 0).mean()) if n else 0.0),

@@ -69,22 +69,22 @@ def observe_week(model: PlaceModel) -> np.ndarray:
     """One row of WEEKLY_COLUMNS for the week just finished (reads the model, writes nothing)."""
     rel = model.params.relations
     s = model.n_services
-    open_mask = model.provider_open
-    working = (model.ties >= rel.tie_threshold) & open_mask[:, None] & open_mask[None, :]
+    open_mask = model.providers.open
+    working = (model.providers.ties >= rel.tie_threshold) & open_mask[:, None] & open_mask[None, :]
     state = {
-        "mean_wellbeing": float(model.wellbeing.mean()),
-        "multiple_disadvantage_share": float(model.multiple_disadvantage.mean()),
-        "waiting": int((model.wait_provider >= 0).sum()),
-        "in_support": int((model.case_provider >= 0).sum()),
-        "mean_resident_trust": float(model.trust.mean()),
-        "collaboration_density": ties.collaboration_density(model.ties, open_mask, rel.tie_threshold),
-        "mean_tie_strength": ties.mean_tie_strength(model.ties, open_mask),
+        "mean_wellbeing": float(model.residents.wellbeing.mean()),
+        "multiple_disadvantage_share": float(model.residents.multiple_disadvantage.mean()),
+        "waiting": int((model.residents.wait_provider >= 0).sum()),
+        "in_support": int((model.residents.case_provider >= 0).sum()),
+        "mean_resident_trust": float(model.residents.trust.mean()),
+        "collaboration_density": ties.collaboration_density(model.providers.ties, open_mask, rel.tie_threshold),
+        "mean_tie_strength": ties.mean_tie_strength(model.providers.ties, open_mask),
         "collaboration_clustering": ties.clustering(working[np.ix_(open_mask, open_mask)]),
         "community_orgs_open": int(open_mask[s:].sum()),
-        "mean_eligibility_threshold": float(model.threshold[:s].mean()),
-        "services_budget_left": float(model.budget_remaining[:s].sum()),
-        "practice_knowledge": float(model.knowledge[open_mask].mean()),
-        "code_knowledge": float(learning.knowledge(model.code, model.reality)[open_mask].mean()),
+        "mean_eligibility_threshold": float(model.providers.threshold[:s].mean()),
+        "services_budget_left": float(model.providers.budget_remaining[:s].sum()),
+        "practice_knowledge": float(model.providers.knowledge[open_mask].mean()),
+        "code_knowledge": float(learning.knowledge(model.providers.code, model.reality)[open_mask].mean()),
         "adoption": float(model.practice.adopted[open_mask].mean()) if open_mask.any() else 0.0,
         "infrastructure_reformed": model.route.reformed_share(),
         **hard_edges(model),
@@ -97,7 +97,7 @@ def hard_edges(model: PlaceModel) -> dict[str, float]:
     """Shares of residents with high need in 2+ and in all 3 of Hard Edges' domains (NaN if a domain is absent)."""
     if not set(HARD_EDGES_DOMAINS) <= set(model.domains):
         return {"hard_edges_2": float("nan"), "hard_edges_3": float("nan")}
-    count = needs.high_need_count(model.need, model.params.relations.need_threshold,
+    count = needs.high_need_count(model.residents.need, model.params.relations.need_threshold,
                                   [model.domains.index(d) for d in HARD_EDGES_DOMAINS])
     return {"hard_edges_2": float((count >= 2).mean()), "hard_edges_3": float((count >= 3).mean())}
 
@@ -116,16 +116,16 @@ def neighbourhood_month(model: PlaceModel) -> np.ndarray:
     counts = model.residents_per_neighbourhood.astype(float)
 
     def mean(values: np.ndarray) -> np.ndarray:
-        return np.bincount(model.home, weights=values, minlength=k) / counts
+        return np.bincount(model.residents.home, weights=values, minlength=k) / counts
 
     return np.column_stack([
         counts,
         model.place.overall_deprivation,
         model.place.deprivation_quintile(),
-        mean(model.wellbeing),
-        mean(model.unmet_by_resident),
-        mean(row_sum(model.trust) / model.trust.shape[1]),
-        mean(model.multiple_disadvantage.astype(float)),
+        mean(model.residents.wellbeing),
+        mean(model.residents.unmet_by_resident),
+        mean(row_sum(model.residents.trust) / model.residents.trust.shape[1]),
+        mean(model.residents.multiple_disadvantage.astype(float)),
         model.crises_by_neighbourhood,
     ])
 

@@ -1,11 +1,13 @@
 """Residents' journeys (ODD 7.11, observation): what happened, week by week, to a few followed residents.
 
-A :class:`JourneyRecorder` is read-only observation of a small set of residents: the model's phases pass it the
-arrays they have already computed (who asked for help at which door, who was bounced, refused, put on a waiting
-list, admitted, referred, discharged, who had a crisis), and at the end of each week it copies the followed
-residents' needs, trust and status. It never draws a random number and never writes to the model, so a run with
-residents followed gives exactly the results of a run without (tested). When nobody is followed the model holds
-no recorder and each hook is one ``is None`` test.
+A :class:`JourneyRecorder` is an observer of the model's phases (``PlaceModel.observers``): the phases report
+what they have already computed (who asked for help at which door, who was bounced, refused, put on a waiting
+list, admitted, referred, discharged, who had a crisis, who left the place) through ``PlaceModel._emit``, which
+calls :meth:`JourneyRecorder.note`, and at the end of each week :meth:`JourneyRecorder.end_week` copies the
+followed residents' needs, trust and status. It never draws a random number and never writes to the model, so
+a run with residents followed gives exactly the results of a run without (tested). A followed resident who
+leaves the place is recorded as leaving and followed no further: the newcomer who takes their row is someone
+else.
 
 Residents are chosen by :func:`choose_residents` from the state at week 0, which depends only on the place and
 the seed, so the same rule picks the same people in every scenario run with that seed (common random numbers).
@@ -37,6 +39,7 @@ EVENTS = {
     "warm_handoff": ("warm hand-off", "put in front of a partner, no new contact needed"),
     "signposted": ("signposted", "told where to go; must self-refer"),
     "lost_referral": ("signpost lapsed", "never acted on: a lost referral"),
+    "left": ("left the place", "moved away or died: followed no further"),
 }
 
 
@@ -61,16 +64,18 @@ class JourneyRecorder:
         k = self.rows.size
         weeks = model.n_weeks - self.start + 1
         self.need = np.full((weeks, k, len(model.domains)), np.nan, np.float32)  # row 0 = the state at start
-        self.trust = np.full((weeks, k, model.trust.shape[1]), np.nan, np.float32)
+        self.trust = np.full((weeks, k, model.residents.trust.shape[1]), np.nan, np.float32)
         self.wellbeing = np.full((weeks, k), np.nan, np.float32)
         self.case_provider = np.full((weeks, k), -1, np.int16)
         self.wait_provider = np.full((weeks, k), -1, np.int16)
         self.referral_target = np.full((weeks, k), -1, np.int16)
+        self.left_week = np.full(k, -1, np.int64)  # the week each followed resident left the place (-1: still here)
         self.weeks_recorded = 0
-        self.snapshot(model)
+        self.end_week(model)
 
     def note(self, week: int, kind: str, who: np.ndarray, provider=None, domain=None) -> None:
-        """Record ``kind`` for every followed resident among ``who`` (``provider``/``domain`` align with ``who``)."""
+        """Record ``kind`` for every followed resident among ``who`` (``provider``/``domain`` align with ``who``);
+        a resident who left (``kind == "left"``) is followed no further."""
         if who.size == 0:
             return
         hit = np.flatnonzero(self.slot[who] >= 0)
@@ -80,19 +85,24 @@ class JourneyRecorder:
                 -1 if provider is None else int(np.broadcast_to(provider, who.shape)[i]),
                 -1 if domain is None else int(np.broadcast_to(domain, who.shape)[i]),
             ))
+        if kind == "left" and hit.size:
+            self.left_week[self.slot[who[hit]]] = week
+            self.slot[who[hit]] = -1
 
-    def snapshot(self, model: PlaceModel) -> None:
-        """Copy the followed residents' state at the end of the week (week ``model.steps``)."""
+    def end_week(self, model: PlaceModel) -> None:
+        """Copy the followed residents' state at the end of the week (week ``model.steps``); nothing for those who
+        have left (their rows hold someone else now)."""
         i = int(model.steps) - self.start
         if not 0 <= i < self.need.shape[0]:
             return
-        r = self.rows
-        self.need[i] = model.need[r]
-        self.trust[i] = model.trust[r]
-        self.wellbeing[i] = model.wellbeing[r]
-        self.case_provider[i] = model.case_provider[r]
-        self.wait_provider[i] = model.wait_provider[r]
-        self.referral_target[i] = model.referral_target[r]
+        here = self.left_week < 0
+        rows, res = self.rows[here], model.residents
+        self.need[i, here] = res.need[rows]
+        self.trust[i, here] = res.trust[rows]
+        self.wellbeing[i, here] = res.wellbeing[rows]
+        self.case_provider[i, here] = res.case_provider[rows]
+        self.wait_provider[i, here] = res.wait_provider[rows]
+        self.referral_target[i, here] = res.referral_target[rows]
         self.weeks_recorded = i + 1
 
     def weeks(self) -> np.ndarray:
@@ -119,12 +129,12 @@ def choose_residents(model: PlaceModel, rule: str, count: int = 1, neighbourhood
     go to the lower row, so the same state gives the same residents.
     """
     threshold = model.params.relations.need_threshold
-    high = (model.need >= threshold).sum(axis=1)
-    total = model.need.sum(axis=1)
-    quintile = model.place.deprivation_quintile()[model.home]  # 0 = least deprived fifth, 4 = most
+    high = (model.residents.need >= threshold).sum(axis=1)
+    total = model.residents.need.sum(axis=1)
+    quintile = model.place.deprivation_quintile()[model.residents.home]  # 0 = least deprived fifth, 4 = most
     most = int(quintile.max())
     if neighbourhood is not None:
-        pool = model.home == neighbourhood
+        pool = model.residents.home == neighbourhood
     elif rule == "multiple high needs, deprived":
         pool = quintile == most
     elif rule == "one high need":
@@ -136,7 +146,7 @@ def choose_residents(model: PlaceModel, rule: str, count: int = 1, neighbourhood
     if rule == "multiple high needs, deprived":
         score = high * 100.0 + total
     elif rule == "one high need":
-        score = np.where(high == 1, model.need.max(axis=1), -1.0)
+        score = np.where(high == 1, model.residents.need.max(axis=1), -1.0)
     else:
         score = np.where(high == 0, -total, -np.inf)
     rows = np.flatnonzero(pool)

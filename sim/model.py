@@ -34,10 +34,10 @@ from .place import allocate_residents, build_place
 from .route import Route
 from .rules import change, failure, learning, money, needs, referral, seeking, support, ties, triage, trust
 from .rules.arrays import row_argmax, row_max, row_sum
+from .state import NONE, Providers, Residents
 
 WEEKS_PER_YEAR = 52
 WEEKS_PER_MONTH = 4  # "month" = four weeks, 13 to a year
-NONE = -1
 
 
 class PlaceModel(Model):
@@ -57,96 +57,67 @@ class PlaceModel(Model):
         self.domains = list(rel.domains)
         d = len(self.domains)
 
-        # Place and residents (ODD 5)
+        # Place and residents (ODD 5): one row per resident, stored in neighbourhood order
         self.place = build_place(params.place, self.domains, self.rng)
         counts = allocate_residents(self.place.population, params.residents)
         self.residents_per_neighbourhood = counts
         self.n_residents = n = int(counts.sum())
-        self.home = np.repeat(np.arange(self.place.n_neighbourhoods, dtype=np.int32), counts)
+        self.n_services = s = d  # services 0..S-1 (service s serves domain s), then community organisations
+        self.org_trust_column = s  # trust: one column per service, then one for the local community organisation
+        self.residents = r = Residents(np.repeat(np.arange(self.place.n_neighbourhoods, dtype=np.int32), counts),
+                                       d, s + 1)
         dep = self.place.deprivation.astype(np.float32)
         overall = self.place.overall_deprivation
         # heavy-tailed starting needs near the model's long-run level: mean = scale * (0.15 + deprivation)
-        mean_need = rel.initial_need_scale * (0.15 + dep[self.home])
-        self.need = np.clip(mean_need * self.rng.exponential(1.0, size=(n, d)), 0.0, 1.0).astype(np.float32)
-        resilience_base = np.clip(0.7 - 0.3 * overall[self.home] + self.rng.normal(0, 0.1, n), 0.05, 1.0)
-        self.resilience_base = resilience_base.astype(np.float32)
-        self.resilience = self.resilience_base.copy()
-        self.connection_base = np.clip(self.rng.beta(4.0, 3.0, size=n), 0.05, 1.0).astype(np.float32)
-        self.connection = self.connection_base.copy()
+        mean_need = rel.initial_need_scale * (0.15 + dep[r.home])
+        r.need[:] = np.clip(mean_need * self.rng.exponential(1.0, size=(n, d)), 0.0, 1.0)
+        r.resilience_base[:] = np.clip(0.7 - 0.3 * overall[r.home] + self.rng.normal(0, 0.1, n), 0.05, 1.0)
+        r.resilience[:] = r.resilience_base
+        r.connection_base[:] = np.clip(self.rng.beta(4.0, 3.0, size=n), 0.05, 1.0)
+        r.connection[:] = r.connection_base
         self.hazard_by_neighbourhood = needs.life_event_hazard(
             overall, world.shock_rate, world.deprivation_shock_gradient, world.demand_level
         )
-        self.hazard = self.hazard_by_neighbourhood[self.home].astype(np.float32)
+        r.hazard[:] = self.hazard_by_neighbourhood[r.home]
         # Life events hit domains in proportion to the neighbourhood's deprivation in each (plus a floor).
         self.domain_cumweights_by_neighbourhood = np.cumsum(dep + 0.1, axis=1)
         self.adjacency = neighbourhood_small_world(counts, rel.social_degree, rel.p_social_rewire, self.rng)
         self.degree = np.asarray(self.adjacency.sum(axis=1)).ravel().astype(np.float32)
 
-        # Providers: services 0..S-1 (service s serves domain s), then community organisations S..P-1.
-        self.n_services = s = d
+        # Providers: services 0..S-1, then community organisations S..P-1.
         n_orgs = self.place.n_orgs
         self.n_providers = p = s + n_orgs
         self.org_of_neighbourhood = (s + self.place.org_cluster).astype(np.int32)
         self.org_residents = np.bincount(self.place.org_cluster, weights=counts, minlength=n_orgs)
-        self.provider_open = np.ones(p, dtype=bool)
+        self.providers = pr = Providers(p, rel.staff_per_provider, rel.learning_dimensions)
         # The route (ODD 7.15): which way each provider works, and the infrastructure in force.
         self.route = Route(params, self.domains, p)
         self.practice = self.route.practice
-        self.threshold = np.zeros(p, dtype=np.float64)
-        self.threshold[:s] = self.route.commissioning.eligibility_threshold
-        self.budget_remaining = np.zeros(p)
-        self.budget_year = np.zeros(p)  # planned annual budget per provider
-        self.contact_load = np.zeros(p)  # staff units spent this week handling contacts and chases
-        self.arrivals_quarter = np.zeros(p)  # people arriving at each provider: the demand commissioners see
-        self.arrivals_year = np.zeros(p)
-        self.capacity = np.zeros(p)
-        self.load = np.zeros(p)
-        self.stretch = np.ones(p)  # min(1, capacity / load): staff spread thin when over capacity
-        self.unit_cost = np.r_[np.full(s, rel.case_week_cost), np.full(n_orgs, rel.community_case_week_cost)]
-        self.relet_week = np.full(p, -1, dtype=np.int64)  # when a contract last changed hands (ODD 7.16)
-        self.ties = np.full((p, p), rel.initial_tie_strength)
-        np.fill_diagonal(self.ties, 0.0)
+        pr.threshold[:s] = self.route.commissioning.eligibility_threshold
+        pr.unit_cost[:] = np.r_[np.full(s, rel.case_week_cost), np.full(n_orgs, rel.community_case_week_cost)]
+        pr.ties[:] = rel.initial_tie_strength
+        np.fill_diagonal(pr.ties, 0.0)
         # Learning (ODD 7.12): what helps people here (reality), each provider's staff beliefs and code
         self.reality = learning.new_reality(1, rel.learning_dimensions, self.rng)[0]
-        self.staff_beliefs = learning.new_beliefs(p, rel.staff_per_provider, rel.learning_dimensions, self.rng)
-        self.code = np.zeros((p, rel.learning_dimensions), np.int8)
-        self.target_aligned = self.rng.random((p, rel.learning_dimensions)) < world.target_alignment
-        self.knowledge = learning.practice_knowledge(self.staff_beliefs, self.reality_rows())
+        pr.staff_beliefs[:] = learning.new_beliefs(p, rel.staff_per_provider, rel.learning_dimensions, self.rng)
+        pr.target_aligned[:] = self.rng.random((p, rel.learning_dimensions)) < world.target_alignment
+        pr.knowledge[:] = learning.practice_knowledge(pr.staff_beliefs, self.reality_rows())
         self.coupling = needs.coupling_matrix(parse_coupling_links(rel.coupling_links, self.domains), d,
                                               world.need_coupling)
 
-        # Trust: one column per service, then one for the resident's local community organisation.
-        start_trust = trust.starting_trust(rel.initial_trust, rel.trust_deprivation_gradient, overall[self.home])
+        start_trust = trust.starting_trust(rel.initial_trust, rel.trust_deprivation_gradient, overall[r.home])
         noise = self.rng.normal(0.0, 0.05, size=(n, s + 1))
-        self.trust = np.clip(start_trust[:, None] + noise, 0.01, 1.0).astype(np.float32)
-        self.org_trust_column = s
+        r.trust[:] = np.clip(start_trust[:, None] + noise, 0.01, 1.0)
 
-        # Case status; week stamps and durations are 32-bit so that a run of any length cannot overflow them
-        self.case_provider = np.full(n, NONE, np.int16)
-        self.case_domain = np.full(n, NONE, np.int8)  # the domain of a standardised episode; -1 = whole person
-        self.case_weeks = np.zeros(n, np.int32)
-        self.case_units = np.zeros(n, np.float32)
-        self.wait_provider = np.full(n, NONE, np.int16)
-        self.wait_domain = np.zeros(n, np.int8)
-        self.wait_weeks = np.zeros(n, np.int32)
-        self.referral_target = np.full(n, NONE, np.int16)
-        self.referral_domain = np.zeros(n, np.int8)
-        self.referral_weeks = np.zeros(n, np.int32)
-        self.failure_until = np.zeros((n, d), np.int32)  # contacts about d before this week are failure demand
-        self.failure_kind = np.zeros((n, d), np.int8)
-        self.crisis_until = np.zeros(n, np.int32)
         self._arrivals: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
         self._addressed_rows = np.empty(0, np.int64)
         self._addressed = np.empty((0, d), np.float32)
-        self._need_max, self._need_argmax = row_argmax(self.need)
-        self.joint_work = np.zeros((p, p))
+        self._need_max, self._need_argmax = row_argmax(r.need)
         self.tally = Tally()
         # (rows, trust columns) of this week's good and bad experiences, applied together in phase 8
         self._trust_events_good: list[tuple[np.ndarray, np.ndarray]] = []
         self._trust_events_bad: list[tuple[np.ndarray, np.ndarray]] = []
-        self.unmet_by_resident = np.zeros(n, np.float32)
-        self.wellbeing = needs.wellbeing(self.need, self.connection)
-        self.multiple_disadvantage = np.zeros(n, bool)
+        r.wellbeing[:] = needs.wellbeing(r.need, r.connection)
         self.crises_by_neighbourhood = np.zeros(self.place.n_neighbourhoods)
 
         self.last_learning_week = 0
@@ -173,7 +144,7 @@ class PlaceModel(Model):
         self.n_weeks = WEEKS_PER_YEAR * (params.years + params.burn_in_years)
         self.weekly = np.zeros((self.n_weeks, len(WEEKLY_COLUMNS)))
         self.neighbourhood_rows: list[np.ndarray] = []
-        self.journeys: JourneyRecorder | None = None  # residents followed week by week (observation; see follow)
+        self.observers: list[JourneyRecorder] = []  # observation only: residents followed week by week (follow)
 
     # ------------------------------------------------------------------------------------------------------------
     def step(self) -> None:
@@ -192,127 +163,117 @@ class PlaceModel(Model):
 
     # --- 1 --------------------------------------------------------------------------------------------------------
     def apply_life_events(self) -> None:
-        rel = self.params.relations
-        needs.relax_strengths(self.resilience, self.resilience_base, rel.strength_decay_rate)
-        needs.relax_strengths(self.connection, self.connection_base, rel.strength_decay_rate)
-        recovery = needs.recovery_rate(rel.natural_recovery_rate, self.resilience, self.connection)
+        rel, r = self.params.relations, self.residents
+        needs.relax_strengths(r.resilience, r.resilience_base, rel.strength_decay_rate)
+        needs.relax_strengths(r.connection, r.connection_base, rel.strength_decay_rate)
+        recovery = needs.recovery_rate(rel.natural_recovery_rate, r.resilience, r.connection)
         self.tally["life_events"] += needs.apply_life_events(
-            self.need, self.hazard, _RowView(self.domain_cumweights_by_neighbourhood, self.home),
-            rel.shock_size, recovery, self.rng,
+            r.need, r.hazard, _RowView(self.domain_cumweights_by_neighbourhood, r.home), rel.shock_size, recovery,
+            self.rng,
         )
 
     # --- 2 --------------------------------------------------------------------------------------------------------
     def couple_needs(self) -> None:
-        rel = self.params.relations
-        excess = needs.unmet_excess(self.need, rel.coupling_floor, self._addressed_rows, self._addressed)
-        self.unmet_by_resident = row_sum(excess)
-        self.tally["unmet_need"] = float(self.unmet_by_resident.mean())
-        needs.couple_needs(self.need, excess, self.coupling)
+        rel, r = self.params.relations, self.residents
+        excess = needs.unmet_excess(r.need, rel.coupling_floor, self._addressed_rows, self._addressed)
+        r.unmet_by_resident[:] = row_sum(excess)
+        self.tally["unmet_need"] = float(r.unmet_by_resident.mean())
+        needs.couple_needs(r.need, excess, self.coupling)
 
     # --- 3 --------------------------------------------------------------------------------------------------------
     def respond_to_crises(self) -> None:
-        rel = self.params.relations
+        rel, r = self.params.relations, self.residents
         week = self.steps
-        self._need_max, self._need_argmax = row_argmax(self.need)
-        crisis = needs.in_crisis(self._need_max, self.crisis_until, week, rel.crisis_threshold)
+        self._need_max, self._need_argmax = row_argmax(r.need)
+        crisis = needs.in_crisis(self._need_max, r.crisis_until, week, rel.crisis_threshold)
         if crisis.size == 0:
             return
         domain = self._need_argmax[crisis]
-        self.need[crisis, domain] = np.maximum(self.need[crisis, domain] - rel.crisis_relief, 0.0)
-        self.crisis_until[crisis] = week + rel.crisis_cooldown_weeks
+        r.need[crisis, domain] = np.maximum(r.need[crisis, domain] - rel.crisis_relief, 0.0)
+        r.crisis_until[crisis] = week + rel.crisis_cooldown_weeks
         self._count_contacts(crisis, domain)
         self.tally["crises"] += crisis.size
         self.tally["spend_emergency"] += rel.emergency_cost * crisis.size
-        np.subtract.at(self.budget_remaining, domain, rel.emergency_cost)  # declared emergency spend
-        self.crises_by_neighbourhood += np.bincount(self.home[crisis], minlength=self.place.n_neighbourhoods)
-        if self.journeys is not None:
-            self.journeys.note(week, "crisis", crisis, domain=domain)
-        idle = crisis[self._idle(crisis)]
+        np.subtract.at(self.providers.budget_remaining, domain, rel.emergency_cost)  # declared emergency spend
+        self.crises_by_neighbourhood += np.bincount(r.home[crisis], minlength=self.place.n_neighbourhoods)
+        self._emit("crisis", crisis, domain=domain)
+        idle = crisis[r.idle(crisis)]
         if idle.size:  # emergency services refer urgently to the service for the crisis domain
             self._arrivals.append((idle, self._need_argmax[idle].astype(np.int16), self._need_argmax[idle], False))
 
     # --- 4 --------------------------------------------------------------------------------------------------------
     def seek_help(self) -> None:
-        rel, world = self.params.relations, self.params.uncertainty
+        rel, world, r = self.params.relations, self.params.uncertainty, self.residents
         candidates = np.flatnonzero(
-            (self._need_max >= rel.seek_floor)
-            & (self.case_provider < 0) & (self.wait_provider < 0) & (self.referral_target < 0)
+            (self._need_max >= rel.seek_floor) & (r.case_provider < 0) & (r.wait_provider < 0)
+            & (r.referral_target < 0)
         )
         if candidates.size:
             domain = self._need_argmax[candidates]
-            org = self.org_of_neighbourhood[self.home[candidates]]
-            door, to_org = seeking.choose_door(domain, org, self.provider_open[org], self.n_services,
+            org = self.org_of_neighbourhood[r.home[candidates]]
+            door, to_org = seeking.choose_door(domain, org, self.providers.open[org], self.n_services,
                                                rel.p_community_door, world.p_wrong_door, self.rng)
             column = np.where(to_org, self.org_trust_column, door)
             p_seek = seeking.seek_probability(
-                self._need_max[candidates], self.trust[candidates, column], rel.seek_rate, rel.seek_floor
+                self._need_max[candidates], r.trust[candidates, column], rel.seek_rate, rel.seek_floor
             )
             asks = self.rng.random(candidates.size) < p_seek
             if asks.any():
                 who = candidates[asks]
-                self._count_contacts(who, domain[asks])
-                if self.journeys is not None:
-                    self._note_contacts(who, door[asks], domain[asks])
+                self._count_contacts(who, domain[asks], door[asks])
                 self._arrivals.append((who, door[asks], domain[asks], True))
         self._act_on_signposts()
         self._chase()
 
     def _act_on_signposts(self) -> None:
-        rel = self.params.relations
-        holders = np.flatnonzero(self.referral_target >= 0)
+        rel, r = self.params.relations, self.residents
+        holders = np.flatnonzero(r.referral_target >= 0)
         if holders.size == 0:
             return
-        self.referral_weeks[holders] += 1
-        column = self._trust_column(self.referral_target[holders])
-        acts = seeking.acts_on_signpost(self.trust[holders, column], rel.p_signpost_take_up, self.rng)
+        r.referral_weeks[holders] += 1
+        column = self._trust_column(r.referral_target[holders])
+        acts = seeking.acts_on_signpost(r.trust[holders, column], rel.p_signpost_take_up, self.rng)
         who = holders[acts]
         if who.size:
-            domain = self.referral_domain[who].astype(np.intp)
-            self._count_contacts(who, domain)
-            if self.journeys is not None:
-                self._note_contacts(who, self.referral_target[who], domain)
-            self._arrivals.append((who, self.referral_target[who].copy(), domain, True))
-            self.referral_target[who] = NONE
-        lapsed = holders[~acts & (self.referral_weeks[holders] >= rel.referral_expiry_weeks)]
+            domain = r.referral_domain[who].astype(np.intp)
+            self._count_contacts(who, domain, r.referral_target[who])
+            self._arrivals.append((who, r.referral_target[who].copy(), domain, True))
+            r.referral_target[who] = NONE
+        lapsed = holders[~acts & (r.referral_weeks[holders] >= rel.referral_expiry_weeks)]
         if lapsed.size:
             self.tally["lost_referrals"] += lapsed.size
-            if self.journeys is not None:
-                self.journeys.note(self.steps, "lost_referral", lapsed, self.referral_target[lapsed],
-                                   self.referral_domain[lapsed])
-            self._remember_failure(lapsed, self.referral_domain[lapsed].astype(np.intp), failure.LOST_REFERRAL)
-            self.referral_target[lapsed] = NONE
+            self._emit("lost_referral", lapsed, r.referral_target[lapsed], r.referral_domain[lapsed])
+            self._remember_failure(lapsed, r.referral_domain[lapsed].astype(np.intp), failure.LOST_REFERRAL)
+            r.referral_target[lapsed] = NONE
 
     def _chase(self) -> None:
-        rel = self.params.relations
-        waiting = np.flatnonzero(self.wait_provider >= 0)
+        rel, r = self.params.relations, self.residents
+        waiting = np.flatnonzero(r.wait_provider >= 0)
         if waiting.size == 0:
             return
-        self.wait_weeks[waiting] += 1
+        r.wait_weeks[waiting] += 1
         # people who recover while waiting leave the list
-        recovered = self.need[waiting, self.wait_domain[waiting]] < rel.resolved_level
-        if self.journeys is not None:
-            left = waiting[recovered]
-            self.journeys.note(self.steps, "left_list", left, self.wait_provider[left], self.wait_domain[left])
-        self.wait_provider[waiting[recovered]] = NONE
-        self.tally["left_waiting_recovered"] += int(recovered.sum())
+        recovered = r.need[waiting, r.wait_domain[waiting]] < rel.resolved_level
+        left = waiting[recovered]
+        self._emit("left_list", left, r.wait_provider[left], r.wait_domain[left])
+        r.wait_provider[left] = NONE
+        self.tally["left_waiting_recovered"] += left.size
         waiting = waiting[~recovered]
-        due = waiting[self.wait_weeks[waiting] >= rel.chase_after_weeks]
+        due = waiting[r.wait_weeks[waiting] >= rel.chase_after_weeks]
         chasers = due[seeking.chases(due.size, rel.p_chase, self.rng)]
         if chasers.size:
-            self._handle_contacts(self.wait_provider[chasers].astype(np.intp))
+            self._handle_contacts(r.wait_provider[chasers].astype(np.intp))
             self.tally["contacts_failure"] += chasers.size
             self.tally["failure_chasing"] += chasers.size
-            if self.journeys is not None:
-                self.journeys.note(self.steps, "chased", chasers, self.wait_provider[chasers],
-                                   self.wait_domain[chasers])
-            self._bad(chasers, self._trust_column(self.wait_provider[chasers]))
+            self._emit("chased", chasers, r.wait_provider[chasers], r.wait_domain[chasers])
+            self._bad(chasers, self._trust_column(r.wait_provider[chasers]))
 
     # --- 5 --------------------------------------------------------------------------------------------------------
     def triage(self) -> None:
         """Every arrival is assessed (``rules.triage.triage``): a waiting list, brief help, a referral or a refusal."""
         if not self._arrivals:
             return
-        rel = self.params.relations
+        rel, r, pr = self.params.relations, self.residents, self.providers
         who = np.concatenate([a[0] for a in self._arrivals])
         door = np.concatenate([a[1] for a in self._arrivals]).astype(np.intp)
         domain = np.concatenate([a[2] for a in self._arrivals]).astype(np.intp)
@@ -320,7 +281,7 @@ class PlaceModel(Model):
         # one assessment per resident per week, and none for anyone already waiting or supported
         who, first = np.unique(who, return_index=True)
         door, domain = door[first], domain[first]
-        fresh = self._idle(who) & self.provider_open[door]  # a closed door helps no one
+        fresh = r.idle(who) & pr.open[door]  # a closed door helps no one
         who, door, domain = who[fresh], door[fresh], domain[fresh]
         if who.size == 0:
             return
@@ -328,17 +289,16 @@ class PlaceModel(Model):
         self.tally["triaged"] += int(at_service.sum())
         self._handle_contacts(door)
         arrived = np.bincount(door, minlength=self.n_providers)
-        self.arrivals_quarter += arrived
-        self.arrivals_year += arrived
-        local_org = self.org_of_neighbourhood[self.home[who]]
+        pr.arrivals_quarter += arrived
+        pr.arrivals_year += arrived
+        local_org = self.org_of_neighbourhood[r.home[who]]
         practice = self.practice
-        t = triage.triage(at_service, domain == door, self.need[who, domain], self.threshold[door],
-                          practice.bespoke[door], practice.no_wrong_door[door], self.provider_open[local_org],
+        t = triage.triage(at_service, domain == door, r.need[who, domain], pr.threshold[door],
+                          practice.bespoke[door], practice.no_wrong_door[door], pr.open[local_org],
                           rel.org_case_ceiling, rel.brief_help_below, practice.proportionate[door])
-        if self.journeys is not None:
-            for kind, mask in (("bounced", t.bounced), ("refused", t.refused), ("brief_help", t.brief_help),
-                               ("queued", t.queue)):
-                self.journeys.note(self.steps, kind, who[mask], door[mask], domain[mask])
+        for kind, mask in (("bounced", t.bounced), ("refused", t.refused), ("brief_help", t.brief_help),
+                           ("queued", t.queue)):
+            self._emit(kind, who[mask], door[mask], domain[mask])
         if t.bounced.any():
             self.tally["bounces"] += int(t.bounced.sum())
             self._bad(who[t.bounced], door[t.bounced])
@@ -354,95 +314,96 @@ class PlaceModel(Model):
             self.refer(who[on], door[on], local_org[on], domain[on], failure.BOUNCE)
         if t.brief_help.any():
             self.give_brief_help(who[t.brief_help], domain[t.brief_help], door[t.brief_help])
-        self.wait_provider[who[t.queue]] = door[t.queue]
-        self.wait_domain[who[t.queue]] = domain[t.queue]
-        self.wait_weeks[who[t.queue]] = 0
+        r.wait_provider[who[t.queue]] = door[t.queue]
+        r.wait_domain[who[t.queue]] = domain[t.queue]
+        r.wait_weeks[who[t.queue]] = 0
 
     def give_brief_help(self, who: np.ndarray, domain: np.ndarray, provider: np.ndarray) -> None:
         """On-the-spot help - at a community organisation, or at a door whose practice gives a proportionate first
         response: a need eased and a connection made, no case opened."""
-        rel = self.params.relations
-        self.need[who, domain] = np.maximum(self.need[who, domain] - rel.brief_help_effect, 0.0)
-        needs.build_strengths(self.connection, who, rel.strength_build_rate)
+        rel, r = self.params.relations, self.residents
+        r.need[who, domain] = np.maximum(r.need[who, domain] - rel.brief_help_effect, 0.0)
+        needs.build_strengths(r.connection, who, rel.strength_build_rate)
         self.tally["brief_help"] += who.size
         self._good(who, self._trust_column(provider))
 
     # --- 6 --------------------------------------------------------------------------------------------------------
     def admit(self) -> None:
-        waiting = np.flatnonzero(self.wait_provider >= 0)
+        r, pr = self.residents, self.providers
+        waiting = np.flatnonzero(r.wait_provider >= 0)
         if waiting.size == 0:
             return
-        provider = self.wait_provider[waiting].astype(np.intp)
-        free = np.where(self.provider_open, self.capacity - self.load - self.contact_load, 0.0)
-        wait = self.wait_weeks[waiting]
+        provider = r.wait_provider[waiting].astype(np.intp)
+        free = np.where(pr.open, pr.capacity - pr.load - pr.contact_load, 0.0)
+        wait = r.wait_weeks[waiting]
         by_need = self.practice.by_need[provider]
-        priority = triage.waiting_priority(by_need, wait, row_max(self.need[waiting])) if by_need.any() else None
+        priority = triage.waiting_priority(by_need, wait, row_max(r.need[waiting])) if by_need.any() else None
         admitted = waiting[triage.admit_ranked(provider, wait, free, priority)]
         if admitted.size == 0:
             return
-        p = self.wait_provider[admitted].astype(np.intp)
+        p = r.wait_provider[admitted].astype(np.intp)
         standard = (p < self.n_services) & ~self.practice.bespoke[p]
-        self.case_provider[admitted] = p
-        self.case_domain[admitted] = np.where(standard, self.wait_domain[admitted], NONE)
-        self.case_weeks[admitted] = 0
-        self.case_units[admitted] = 1.0
-        self.load += np.bincount(p, minlength=self.n_providers)
+        r.case_provider[admitted] = p
+        r.case_domain[admitted] = np.where(standard, r.wait_domain[admitted], NONE)
+        r.case_weeks[admitted] = 0
+        r.case_units[admitted] = 1.0
+        pr.load += np.bincount(p, minlength=self.n_providers)
         self.tally["admissions"] += admitted.size
-        if self.journeys is not None:
-            self.journeys.note(self.steps, "admitted", admitted, p, self.wait_domain[admitted])
-        self.tally["wait_weeks_admitted"] += int(self.wait_weeks[admitted].sum())
-        self.wait_provider[admitted] = NONE
+        self._emit("admitted", admitted, p, r.wait_domain[admitted])
+        self.tally["wait_weeks_admitted"] += int(r.wait_weeks[admitted].sum())
+        r.wait_provider[admitted] = NONE
         self._good(admitted, self._trust_column(p))
 
     # --- 7 --------------------------------------------------------------------------------------------------------
     def provide_support(self) -> None:
         """Support lowers needs (``rules.support.support_week``); then cases close (``close_cases``)."""
-        rel, world = self.params.relations, self.params.uncertainty
+        rel, world, r, pr = self.params.relations, self.params.uncertainty, self.residents, self.providers
         s = self.n_services
-        rows = np.flatnonzero(self.case_provider >= 0)
+        rows = np.flatnonzero(r.case_provider >= 0)
         self._addressed_rows = rows
         if rows.size == 0:
             self._addressed = np.empty((0, len(self.domains)), np.float32)
-            self.load[:] = 0.0
+            pr.load[:] = 0.0
             return
-        p = self.case_provider[rows].astype(np.intp)
-        quality = support.quality(self.trust[rows, self._trust_column(p)], self.stretch[p])
+        p = r.case_provider[rows].astype(np.intp)
+        case_domain = r.case_domain[rows].astype(np.intp)
+        quality = support.quality(r.trust[rows, self._trust_column(p)], pr.stretch[p])
         # whole-person support reaches its full effect only once the new way is learned (ODD 7.16)
         ramp = change.practice_ramp(self.practice.since, self.steps, world.practice_ramp_weeks, rel.standardised_fit)
-        knowledge = self.knowledge[p]
+        knowledge = pr.knowledge[p]
         if (ramp < 1.0).any():  # bespoke cases at services still learning the new way
-            knowledge = np.where((self.case_domain[rows] < 0) & (p < s), knowledge * ramp[p], knowledge)
+            knowledge = np.where((case_domain < 0) & (p < s), knowledge * ramp[p], knowledge)
         supported = support.support_week(
-            self.need[rows], p, self.case_domain[rows].astype(np.intp), quality, knowledge,
-            self.ties[p, :s], support_effect_rate=rel.support_effect_rate, standardised_fit=rel.standardised_fit,
+            r.need[rows], p, case_domain, quality, knowledge, pr.ties[p, :s],
+            support_effect_rate=rel.support_effect_rate, standardised_fit=rel.standardised_fit,
             generalist_share=rel.generalist_share, community_effect_rate=rel.community_effect_rate,
             coordination_cost=world.coordination_cost, joint_work_min_tie=rel.joint_work_min_tie,
             resolved_level=rel.resolved_level,
         )
-        self.need[rows] = np.maximum(self.need[rows] - supported.effect, 0.0)
+        r.need[rows] = np.maximum(r.need[rows] - supported.effect, 0.0)
         self._addressed = supported.addressed
-        whole_person = rows[self.case_domain[rows] < 0]  # bespoke and community support build strengths
-        needs.build_strengths(self.resilience, whole_person, rel.strength_build_rate)
-        needs.build_strengths(self.connection, whole_person, rel.strength_build_rate)
-        self.case_units[rows] = supported.units
-        self.load = np.bincount(p, weights=supported.units, minlength=self.n_providers)
+        whole_person = rows[case_domain < 0]  # bespoke and community support build strengths
+        needs.build_strengths(r.resilience, whole_person, rel.strength_build_rate)
+        needs.build_strengths(r.connection, whole_person, rel.strength_build_rate)
+        r.case_units[rows] = supported.units
+        pr.load[:] = np.bincount(p, weights=supported.units, minlength=self.n_providers)
         # joint work costs the partner's staff time too (the meeting has two sides)
         case, partner = np.nonzero(supported.engaged)
         if case.size:
-            np.add.at(self.joint_work, (p[case], partner), 1.0)
-            self.load += world.coordination_cost * np.bincount(partner, minlength=self.n_providers)
-        self.case_weeks[rows] += 1
+            np.add.at(pr.joint_work, (p[case], partner), 1.0)
+            pr.load += world.coordination_cost * np.bincount(partner, minlength=self.n_providers)
+        r.case_weeks[rows] += 1
         self._close_cases(rows, p)
 
     def _close_cases(self, rows: np.ndarray, p: np.ndarray) -> None:
-        rel = self.params.relations
+        rel, r = self.params.relations, self.residents
         longest = np.where(p >= self.n_services, rel.community_case_weeks, self.practice.max_case_weeks[p])
-        c = support.close_cases(self.need[rows], self.case_weeks[rows], self.case_domain[rows].astype(np.intp),
+        c = support.close_cases(r.need[rows], r.case_weeks[rows], r.case_domain[rows].astype(np.intp),
                                 self.practice.episode_weeks[p], longest, rel.resolved_level, rel.need_threshold)
         if not c.closes.any():
             return
         who, p = rows[c.closes], p[c.closes]
-        standard = self.case_domain[who] >= 0
+        standard = r.case_domain[who] >= 0
         r_early, c_early = np.nonzero(c.early)
         self._remember_failure(who[r_early], c_early, failure.EARLY_CLOSURE)
         r_link, c_link = np.nonzero(c.linked)
@@ -451,14 +412,13 @@ class PlaceModel(Model):
         self.tally["closures_on_resolution"] += int((c.resolved & ~standard).sum())
         self.tally["early_closures"] += int(c.early.any(axis=1).sum())
         good = ~c.early.any(axis=1)
-        if self.journeys is not None:
-            self.journeys.note(self.steps, "closed", who[good], p[good], self.case_domain[who[good]])
-            self.journeys.note(self.steps, "closed_early", who[~good], p[~good], self.case_domain[who[~good]])
+        self._emit("closed", who[good], p[good], r.case_domain[who[good]])
+        self._emit("closed_early", who[~good], p[~good], r.case_domain[who[~good]])
         self.route.record_closures(p, good)
         self._good(who[good], self._trust_column(p[good]))
         self._bad(who[~good], self._trust_column(p[~good]))
-        self.case_provider[who] = NONE
-        self.case_domain[who] = NONE
+        r.case_provider[who] = NONE
+        r.case_domain[who] = NONE
         onward = np.flatnonzero(c.onward >= 0)  # a standardised episode refers on the highest linked need it left
         if onward.size:
             target = c.onward[onward]
@@ -468,27 +428,27 @@ class PlaceModel(Model):
         """Referral (ODD 7.8): a warm hand-off puts the resident in front of ``target`` next week without a new
         contact and counts as joint work; a signpost (or a failed hand-off) leaves the resident to self-refer,
         and that later contact is failure demand of ``kind``."""
+        r = self.residents
         target = np.asarray(target, np.intp)
-        warm = referral.warm_handoffs(self.practice.warm_handoff[source], self.ties[source, target],
+        warm = referral.warm_handoffs(self.practice.warm_handoff[source], self.providers.ties[source, target],
                                       self.params.relations.joint_work_min_tie, self.rng)
-        if self.journeys is not None:
-            self.journeys.note(self.steps, "warm_handoff", who[warm], target[warm], domain[warm])
-            self.journeys.note(self.steps, "signposted", who[~warm], target[~warm], domain[~warm])
+        self._emit("warm_handoff", who[warm], target[warm], domain[warm])
+        self._emit("signposted", who[~warm], target[~warm], domain[~warm])
         if warm.any():
             self.tally["warm_handoffs"] += int(warm.sum())
-            np.add.at(self.joint_work, (source[warm], target[warm]), 1.0)
+            np.add.at(self.providers.joint_work, (source[warm], target[warm]), 1.0)
             self._arrivals.append((who[warm], target[warm].astype(np.int16), domain[warm], False))
         cold = ~warm
         if cold.any():
             self.tally["signposts"] += int(cold.sum())
-            self.referral_target[who[cold]] = target[cold]
-            self.referral_domain[who[cold]] = domain[cold]
-            self.referral_weeks[who[cold]] = 0
+            r.referral_target[who[cold]] = target[cold]
+            r.referral_domain[who[cold]] = domain[cold]
+            r.referral_weeks[who[cold]] = 0
             self._remember_failure(who[cold], domain[cold], kind)
 
     # --- 8 --------------------------------------------------------------------------------------------------------
     def update_resident_trust(self) -> None:
-        rel, world = self.params.relations, self.params.uncertainty
+        rel, world, r = self.params.relations, self.params.uncertainty, self.residents
         events = [(rows, cols, False) for rows, cols in self._trust_events_bad]
         events += [(rows, cols, True) for rows, cols in self._trust_events_good]
         for rows, cols, good in events:
@@ -496,79 +456,81 @@ class PlaceModel(Model):
                 continue
             rate = np.where(cols == self.org_trust_column, rel.trust_gain_rate * rel.community_trust_multiplier,
                             rel.trust_gain_rate).astype(np.float32)
-            t = self.trust[rows, cols]
-            self.trust[rows, cols] = (trust.gain_trust(t, rate) if good
-                                      else trust.lose_trust(t, rate, world.trust_loss_gain_ratio))
+            t = r.trust[rows, cols]
+            r.trust[rows, cols] = (trust.gain_trust(t, rate) if good
+                                   else trust.lose_trust(t, rate, world.trust_loss_gain_ratio))
         self._trust_events_good.clear()
         self._trust_events_bad.clear()
         if self.steps % WEEKS_PER_MONTH == 0:
-            trust.word_of_mouth(self.trust, self.adjacency, self.degree, rel.word_of_mouth_rate)
+            trust.word_of_mouth(r.trust, self.adjacency, self.degree, rel.word_of_mouth_rate)
 
     # --- 9 --------------------------------------------------------------------------------------------------------
     def update_provider_ties(self) -> None:
-        rel, world = self.params.relations, self.params.uncertainty
-        joint = self.joint_work + self.joint_work.T
-        rt = np.where(self.provider_open, self.practice.relationship_time, 0.0)
-        self.ties = ties.update_ties(self.ties, joint, rt, world.relationship_build_rate, rel.tie_decay_rate)
+        rel, world, pr = self.params.relations, self.params.uncertainty, self.providers
+        joint = pr.joint_work + pr.joint_work.T
+        rt = np.where(pr.open, self.practice.relationship_time, 0.0)
+        pr.ties = ties.update_ties(pr.ties, joint, rt, world.relationship_build_rate, rel.tie_decay_rate)
         left = np.flatnonzero(self.rng.random(self.n_providers) < world.p_staff_turnover)
         if left.size:
-            self.ties = ties.break_ties(self.ties, left, rel.turnover_tie_loss)
-        closed = np.flatnonzero(~self.provider_open)
+            pr.ties = ties.break_ties(pr.ties, left, rel.turnover_tie_loss)
+        closed = np.flatnonzero(~pr.open)
         if closed.size:
-            self.ties = ties.break_ties(self.ties, closed, 1.0)
-        self.joint_work[:] = 0.0
+            pr.ties = ties.break_ties(pr.ties, closed, 1.0)
+        pr.joint_work[:] = 0.0
 
     # --- 10 -------------------------------------------------------------------------------------------------------
     def account_spending(self) -> None:
         """Pay the week's staff (salaried: paid whether busy or not); set next week's capacity from what is left."""
-        s = self.n_services
+        s, pr = self.n_services, self.providers
         staff = self._allowance()
         self.tally["staff_utilisation"] = float(
-            np.minimum(self.load + self.contact_load, self.capacity).sum() / max(self.capacity.sum(), 1e-9))
-        self.budget_remaining -= staff
+            np.minimum(pr.load + pr.contact_load, pr.capacity).sum() / max(pr.capacity.sum(), 1e-9))
+        pr.budget_remaining -= staff
         self.tally["spend_support"] += float(staff[:s].sum())
         self.tally["spend_community"] += float(staff[s:].sum())
         self.weeks_left_in_year = max(self.weeks_left_in_year - 1, 1)
-        demand = self.load + self.contact_load
+        demand = pr.load + pr.contact_load
         self.set_capacity()
-        self.stretch = np.where(demand > self.capacity, self.capacity / np.maximum(demand, 1e-9), 1.0)
-        self.contact_load[:] = 0.0
+        pr.stretch[:] = np.where(demand > pr.capacity, pr.capacity / np.maximum(demand, 1e-9), 1.0)
+        pr.contact_load[:] = 0.0
 
     def _allowance(self) -> np.ndarray:
-        allowance = money.weekly_allowance(self.budget_year, self.budget_remaining, self.weeks_left_in_year)
-        allowance[~self.provider_open] = 0.0
+        pr = self.providers
+        allowance = money.weekly_allowance(pr.budget_year, pr.budget_remaining, self.weeks_left_in_year)
+        allowance[~pr.open] = 0.0
         return allowance
 
     def set_capacity(self) -> None:
         """Staff case units each provider can field next week, from its affordable weekly spend, less the staff time
         given to relationships, to training and redesign while it changes its way of working, and to mobilising
         after taking over a re-let contract (ODD 7.16)."""
-        world, rel = self.params.uncertainty, self.params.relations
+        world, rel, pr = self.params.uncertainty, self.params.relations, self.providers
         week = self.steps
         away = self.practice.relationship_time + change.training_share(
             self.practice.since, week, world.change_time_share * self.practice.extent, rel.change_weeks)
-        mobilising = change.mobilisation_loss(self.relet_week, week, world.relet_disruption_share,
+        mobilising = change.mobilisation_loss(pr.relet_week, week, world.relet_disruption_share,
                                               rel.mobilisation_weeks)
-        capacity = money.staff_capacity(self._allowance(), self.unit_cost, np.minimum(away, 1.0))
-        self.capacity = capacity * (1.0 - mobilising) if mobilising.any() else capacity
+        capacity = money.staff_capacity(self._allowance(), pr.unit_cost, np.minimum(away, 1.0))
+        pr.capacity[:] = capacity * (1.0 - mobilising) if mobilising.any() else capacity
 
     def _handle_contacts(self, provider: np.ndarray) -> None:
         """Every contact and chase takes staff time (Seddon: failure demand consumes capacity)."""
-        self.contact_load += self.params.relations.contact_handling_units * np.bincount(
+        self.providers.contact_load += self.params.relations.contact_handling_units * np.bincount(
             provider, minlength=self.n_providers)
 
     # --- 11 -------------------------------------------------------------------------------------------------------
     def observe(self) -> None:
-        """Derived state for the week (wellbeing, multiple disadvantage), then the read-only indicators."""
-        rel = self.params.relations
+        """Derived state for the week (wellbeing, multiple disadvantage), then the read-only indicators and the
+        observers (followed residents' journeys)."""
+        rel, r = self.params.relations, self.residents
         if self.steps % WEEKS_PER_MONTH == 0:
             self.behaviour_scores = score_behaviours(self, month_counts(self))
-        self.wellbeing = needs.wellbeing(self.need, self.connection)
-        self.multiple_disadvantage = needs.multiple_disadvantage(self.need, rel.need_threshold,
+        r.wellbeing[:] = needs.wellbeing(r.need, r.connection)
+        r.multiple_disadvantage[:] = needs.multiple_disadvantage(r.need, rel.need_threshold,
                                                                  rel.multiple_disadvantage_domains)
         self.weekly[self.steps - 1] = observe_week(self)
-        if self.journeys is not None:
-            self.journeys.snapshot(self)
+        for observer in self.observers:
+            observer.end_week(self)
         if self.steps % WEEKS_PER_MONTH == 0:
             self.neighbourhood_rows.append(neighbourhood_month(self))
             self.crises_by_neighbourhood[:] = 0.0
@@ -585,25 +547,25 @@ class PlaceModel(Model):
         more teaches yours. Staff turnover and shifts in what helps (``p_needs_shift``) complete the cycle.
         Practice knowledge then sets how effective each provider's support is.
         """
-        world, rel = self.params.uncertainty, self.params.relations
+        world, rel, pr = self.params.uncertainty, self.params.relations, self.providers
         practice = self.practice
         weeks = self.steps - self.last_learning_week
         self.last_learning_week = self.steps
         reality = self.reality_rows()
         outcomes = self.route.accountability.learning_signal == "outcomes"
-        signal = reality if outcomes else np.where(self.target_aligned, reality, -reality)
-        actions = learning.act(self.staff_beliefs, self.rng)
-        beliefs = learning.socialise(self.staff_beliefs, self.code, practice.p_socialisation, self.rng)
-        code = learning.learn_code(self.code, actions, learning.score(actions, signal), signal,
+        signal = reality if outcomes else np.where(pr.target_aligned, reality, -reality)
+        actions = learning.act(pr.staff_beliefs, self.rng)
+        beliefs = learning.socialise(pr.staff_beliefs, pr.code, practice.p_socialisation, self.rng)
+        code = learning.learn_code(pr.code, actions, learning.score(actions, signal), signal,
                                    practice.p_code_learning, self.rng)
         if self.route.staff_development.learning_along_ties:
-            code = learning.share_along_ties(code, reality, self.ties, rel.joint_work_min_tie,
+            code = learning.share_along_ties(code, reality, pr.ties, rel.joint_work_min_tie,
                                              practice.p_code_learning, self.rng)
         beliefs = learning.replace_staff(beliefs, 1.0 - (1.0 - world.p_staff_turnover) ** weeks, self.rng)
         p_shift = 1.0 - (1.0 - world.p_needs_shift) ** (weeks / WEEKS_PER_YEAR)
         self.reality = learning.shift_reality(self.reality[None, :], p_shift, self.rng)[0]
-        self.staff_beliefs, self.code = beliefs, code
-        self.knowledge = learning.practice_knowledge(beliefs, self.reality_rows())
+        pr.staff_beliefs, pr.code = beliefs, code
+        pr.knowledge[:] = learning.practice_knowledge(beliefs, self.reality_rows())
         self._learning_event = None
         self._schedule_learning()
 
@@ -622,7 +584,7 @@ class PlaceModel(Model):
     # --- scheduled: the route (ODD 7.15) --------------------------------------------------------------------------
     def spread_practice(self) -> None:
         """Quarterly: the new way spreads along working ties, and adopters slip back (``Route.spread``)."""
-        adoptions, slips = self.route.spread(self.ties, self.provider_open, self.rng, self.steps)
+        adoptions, slips = self.route.spread(self.providers.ties, self.providers.open, self.rng, self.steps)
         self.tally["adoptions"] += adoptions
         self.tally["slips_back"] += slips
 
@@ -633,8 +595,9 @@ class PlaceModel(Model):
         shared vision raises every tie between providers. In its year, each part of infrastructure is reformed.
         """
         if year == 0:
-            self.route.start(self.provider_open, self.steps)
-            self.ties = ties.share_vision(self.ties, self.provider_open, self.params.scenario.shared_vision)
+            self.route.start(self.providers.open, self.steps)
+            pr = self.providers
+            pr.ties = ties.share_vision(pr.ties, pr.open, self.params.scenario.shared_vision)
         for part in self.route.reforms_due(year):
             self.reform(part)
 
@@ -648,7 +611,7 @@ class PlaceModel(Model):
         """
         self.route.reform(part)
         if part in ("commissioning", "accountability"):
-            self.threshold[: self.n_services] = self.route.commissioning.eligibility_threshold
+            self.providers.threshold[: self.n_services] = self.route.commissioning.eligibility_threshold
         if part == "staff_development" and self._learning_event is not None:
             self._schedule_learning()
 
@@ -660,75 +623,85 @@ class PlaceModel(Model):
         adopts. Cases and waiting lists transfer to the newcomer. Residents' trust in a new service, or in a new
         local community organisation, starts again from the starting level of their neighbourhood.
         """
-        rel = self.params.relations
-        self.ties = ties.break_ties(self.ties, providers, 1.0)
-        self.staff_beliefs[providers] = learning.new_beliefs(
+        rel, r, pr = self.params.relations, self.residents, self.providers
+        pr.ties = ties.break_ties(pr.ties, providers, 1.0)
+        pr.staff_beliefs[providers] = learning.new_beliefs(
             providers.size, rel.staff_per_provider, rel.learning_dimensions, self.rng)
-        self.code[providers] = 0
-        self.knowledge = learning.practice_knowledge(self.staff_beliefs, self.reality_rows())
+        pr.code[providers] = 0
+        pr.knowledge[:] = learning.practice_knowledge(pr.staff_beliefs, self.reality_rows())
         self.practice.revert(providers)
-        self.relet_week[providers] = self.steps
+        pr.relet_week[providers] = self.steps
         start = trust.starting_trust(rel.initial_trust, rel.trust_deprivation_gradient,
-                                     self.place.overall_deprivation[self.home]).astype(np.float32)
+                                     self.place.overall_deprivation[r.home]).astype(np.float32)
         for p in providers:
             if p < self.n_services:
-                self.trust[:, p] = start
+                r.trust[:, p] = start
             else:
-                local = self.org_of_neighbourhood[self.home] == p
-                self.trust[local, self.org_trust_column] = start[local]
+                local = self.org_of_neighbourhood[r.home] == p
+                r.trust[local, self.org_trust_column] = start[local]
         self.tally["provider_changes"] += providers.size
 
     def close_org(self, org: CommunityOrganisation) -> None:
         """A community organisation closes: its cases and waiting list end unresolved, signposts to it lapse as
         lost referrals, and its ties are gone."""
+        r, pr = self.residents, self.providers
         i = org.index
-        self.provider_open[i] = False
+        pr.open[i] = False
         self.practice.revert([i])
-        self.budget_remaining[i] = 0.0
-        self.budget_year[i] = 0.0
-        dropped = np.flatnonzero((self.case_provider == i) | (self.wait_provider == i))
-        self.case_provider[dropped] = NONE
-        self.wait_provider[dropped] = NONE
+        pr.budget_remaining[i] = 0.0
+        pr.budget_year[i] = 0.0
+        dropped = np.flatnonzero((r.case_provider == i) | (r.wait_provider == i))
+        r.case_provider[dropped] = NONE
+        r.wait_provider[dropped] = NONE
         if dropped.size:
-            r, c = np.nonzero(self.need[dropped] > self.params.relations.resolved_level)
-            self._remember_failure(dropped[r], c, failure.EARLY_CLOSURE)
-        holding = np.flatnonzero(self.referral_target == i)  # sent to a door that has closed
+            rows, cols = np.nonzero(r.need[dropped] > self.params.relations.resolved_level)
+            self._remember_failure(dropped[rows], cols, failure.EARLY_CLOSURE)
+        holding = np.flatnonzero(r.referral_target == i)  # sent to a door that has closed
         if holding.size:
             self.tally["lost_referrals"] += holding.size
-            self._remember_failure(holding, self.referral_domain[holding].astype(np.intp), failure.LOST_REFERRAL)
-            self.referral_target[holding] = NONE
-        self.ties = ties.break_ties(self.ties, np.array([i]), 1.0)
+            self._remember_failure(holding, r.referral_domain[holding].astype(np.intp), failure.LOST_REFERRAL)
+            r.referral_target[holding] = NONE
+        pr.ties = ties.break_ties(pr.ties, np.array([i]), 1.0)
 
     # --- bookkeeping helpers --------------------------------------------------------------------------------------
-    def _idle(self, who: np.ndarray) -> np.ndarray:
-        return (self.case_provider[who] < 0) & (self.wait_provider[who] < 0) & (self.referral_target[who] < 0)
-
     def _trust_column(self, provider: np.ndarray) -> np.ndarray:
         return np.minimum(provider, self.org_trust_column).astype(np.intp)
 
-    def _count_contacts(self, who: np.ndarray, domain: np.ndarray) -> None:
-        """Classify each contact as it happens (ODD 7.5): failure demand if a failure about that domain is recent."""
-        value, failed, kinds = failure.classify_contacts(self.failure_until[who, domain],
-                                                         self.failure_kind[who, domain], self.steps)
+    def _count_contacts(self, who: np.ndarray, domain: np.ndarray, door: np.ndarray | None = None) -> None:
+        """Classify each contact as it happens (ODD 7.5): failure demand if a failure about that domain is recent.
+        A contact at a ``door`` is reported to observers as asking for help, or asking again."""
+        r = self.residents
+        value, failed, kinds = failure.classify_contacts(r.failure_until[who, domain], r.failure_kind[who, domain],
+                                                         self.steps)
         self.tally["contacts_value"] += value
         self.tally["contacts_failure"] += failed
         for name, count in zip(failure.FAILURE_KINDS, kinds.tolist(), strict=True):
             self.tally[f"failure_{name}"] += count
+        if door is not None and self.observers:
+            again = r.failure_until[who, domain] > self.steps
+            self._emit("asked", who[~again], door[~again], domain[~again])
+            self._emit("failure_contact", who[again], door[again], domain[again])
 
-    def _note_contacts(self, who: np.ndarray, door: np.ndarray, domain: np.ndarray) -> None:
-        """Followed residents' contacts, as value or failure demand (as ``_count_contacts`` classifies them)."""
-        failed = self.failure_until[who, domain] > self.steps
-        self.journeys.note(self.steps, "asked", who[~failed], door[~failed], domain[~failed])
-        self.journeys.note(self.steps, "failure_contact", who[failed], door[failed], domain[failed])
+    def _emit(self, kind: str, who: np.ndarray, provider=None, domain=None) -> None:
+        """Tell the observers (``follow``) what happened to residents ``who`` this week (a key of
+        ``sim.journeys.EVENTS``). Observation only: nothing here changes the model."""
+        for observer in self.observers:
+            observer.note(self.steps, kind, who, provider, domain)
 
     def follow(self, rows) -> JourneyRecorder:
         """Follow residents ``rows`` from now on (:mod:`sim.journeys`): read-only, changes no result."""
-        self.journeys = JourneyRecorder(self, np.asarray(rows))
-        return self.journeys
+        self.observers = [o for o in self.observers if not isinstance(o, JourneyRecorder)]
+        self.observers.append(JourneyRecorder(self, np.asarray(rows)))
+        return self.observers[-1]
+
+    @property
+    def journeys(self) -> JourneyRecorder | None:
+        """The residents followed week by week, if any (``follow``)."""
+        return next((o for o in self.observers if isinstance(o, JourneyRecorder)), None)
 
     def _remember_failure(self, who: np.ndarray, domain: np.ndarray, kind: int) -> None:
-        self.failure_until[who, domain] = self.steps + self.params.relations.failure_memory_weeks
-        self.failure_kind[who, domain] = kind
+        self.residents.failure_until[who, domain] = self.steps + self.params.relations.failure_memory_weeks
+        self.residents.failure_kind[who, domain] = kind
 
     def _good(self, who: np.ndarray, column: np.ndarray) -> None:
         self._trust_events_good.append((who, np.asarray(column, np.intp)))

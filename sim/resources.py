@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from .params import Params
+from .state import Residents
 
 MARGIN = 1.5  # allocator overhead, fragmentation and copies the count below misses
 LIBRARIES = 300e6  # the interpreter with NumPy, pandas, Mesa and Hydra loaded (bytes)
@@ -23,7 +24,7 @@ TIES_COPIES = 8  # (P, P) float64 arrays alive during a tie update or an observa
 def resident_bytes(n_domains: int, social_degree: int, resident_agents: bool) -> float:
     """Bytes per resident: the resident arrays, their social ties, the temporaries of a week, a Mesa handle."""
     d = n_domains
-    state = d * (4 + 4 + 1) + (d + 1) * 4 + 110  # need, failure memory, trust; strengths, case, wait, referral
+    state = Residents.bytes_per_row(domains=d, trust=d + 1)  # every column of the residents' table (sim/state.py)
     network = social_degree * 8 + 8  # CSR: float32 data + int32 index per contact, int64 row pointer
     building = social_degree * 20  # the network's COO lists while it is built
     weekly = d * 4 * 8 + (d + 1) * 4 * 4  # (N, D) need temporaries and word of mouth's (N, D + 1) products

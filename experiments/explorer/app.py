@@ -241,7 +241,7 @@ def JourneysTab(session: Session, week: int, playing: bool):
         solara.Info("Re-running this model with residents of that neighbourhood followed (the same run: "
                     "following changes nothing)…")
         return
-    home = int(source.home[resident])
+    home = int(source.residents.home[resident])
     rank = int(np.argsort(np.argsort(-source.place.overall_deprivation, kind="stable"))[home]) + 1
     where = f" in {nb_labels[rank - 1]}" if wanted else ""
     Md(

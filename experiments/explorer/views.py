@@ -47,12 +47,12 @@ def png(fig: Figure) -> bytes:
 def neighbourhood_values(model: ExplorerModel, measure: str) -> np.ndarray:
     """This week's mean of ``measure`` per neighbourhood (residents weighted equally)."""
     per_resident = {
-        "wellbeing": model.wellbeing,
-        "unmet need": model.unmet_by_resident,
-        "trust": model.trust.mean(axis=1),
+        "wellbeing": model.residents.wellbeing,
+        "unmet need": model.residents.unmet_by_resident,
+        "trust": model.residents.trust.mean(axis=1),
     }[measure]
     k = model.place.n_neighbourhoods
-    return np.bincount(model.home, weights=per_resident, minlength=k) / model.residents_per_neighbourhood
+    return np.bincount(model.residents.home, weights=per_resident, minlength=k) / model.residents_per_neighbourhood
 
 
 def monthly_series(weekly: np.ndarray, n_residents: int, burn_in_weeks: int) -> dict[str, np.ndarray]:
@@ -297,11 +297,11 @@ def provider_graph(model: ExplorerModel) -> nx.Graph:
     for i in range(model.n_providers):
         is_service = i < model.n_services
         name = model.domains[i] if is_service else f"org {i - model.n_services + 1}"
-        graph.add_node(i, name=name, service=is_service, open=bool(model.provider_open[i]),
+        graph.add_node(i, name=name, service=is_service, open=bool(model.providers.open[i]),
                        adopted=bool(model.practice.adopted[i]))
-    rows, cols = np.nonzero(np.triu(model.ties, 1) >= MIN_TIE_DRAWN)
+    rows, cols = np.nonzero(np.triu(model.providers.ties, 1) >= MIN_TIE_DRAWN)
     for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
-        graph.add_edge(a, b, weight=float(model.ties[a, b]))
+        graph.add_edge(a, b, weight=float(model.providers.ties[a, b]))
     return graph
 
 
@@ -327,9 +327,9 @@ def network_figure(model: ExplorerModel, mode: str | None = None) -> Figure:
     ax.set_axis_off()
     angle = np.linspace(0, 2 * np.pi, s, endpoint=False) + np.pi / 2
     position = {i: (np.cos(a), np.sin(a)) for i, a in enumerate(angle)}
-    ties = model.ties
+    ties = model.providers.ties
     edges: list[tuple[int, int, float]] = []
-    open_ = model.provider_open
+    open_ = model.providers.open
     adopted = model.practice.adopted.astype(float)
     labels = {i: model.domains[i].replace("_", " ") for i in range(s)}
     if mode == NETWORK_MODES[0]:

@@ -39,7 +39,7 @@ def test_a_prototype_spreads_along_the_relationships_it_builds():
 
 def test_adoption_cannot_spread_where_relationships_cannot_form():
     model = run(*OPEN_PROTOTYPE, *NO_RELATIONSHIPS)
-    assert model.ties.max() == 0.0
+    assert model.providers.ties.max() == 0.0
     after = adoption_by_year(model)[1:]
     assert np.all(after == pytest.approx(1 / model.n_providers))
     assert model.timeseries()["adoptions"].sum() == 0

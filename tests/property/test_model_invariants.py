@@ -37,7 +37,7 @@ def test_weekly_invariants(case, small_params):
     params = small_params(**CASES[case])
     model = PlaceModel(params, resident_agents=False)
     n = params.residents
-    homes = np.bincount(model.home, minlength=model.place.n_neighbourhoods)
+    homes = np.bincount(model.residents.home, minlength=model.place.n_neighbourhoods)
     staff_spent = 0.0  # cumulative spend_support + spend_community
     budgets = 0.0  # cumulative budgets set, including the current year's
     year_spent = 0.0
@@ -48,14 +48,16 @@ def test_weekly_invariants(case, small_params):
             year_spent = 0.0
         model.step()
         # bounds
-        assert model.need.min() >= 0.0 and model.need.max() <= 1.0, f"week {week}: need out of [0, 1]"
-        assert model.trust.min() >= 0.0 and model.trust.max() <= 1.0, f"week {week}: trust out of [0, 1]"
-        assert model.ties.min() >= 0.0 and model.ties.max() <= 1.0, f"week {week}: tie out of [0, 1]"
-        assert model.capacity.min() >= 0.0, f"week {week}: negative capacity"
+        r = model.residents
+        assert r.need.min() >= 0.0 and r.need.max() <= 1.0, f"week {week}: need out of [0, 1]"
+        assert r.trust.min() >= 0.0 and r.trust.max() <= 1.0, f"week {week}: trust out of [0, 1]"
+        ties = model.providers.ties
+        assert ties.min() >= 0.0 and ties.max() <= 1.0, f"week {week}: tie out of [0, 1]"
+        assert model.providers.capacity.min() >= 0.0, f"week {week}: negative capacity"
         # bookkeeping
-        assert model.need.shape[0] == model.trust.shape[0] == model.case_provider.shape[0] == n
-        np.testing.assert_array_equal(np.bincount(model.home, minlength=len(homes)), homes)
-        both = (model.case_provider >= 0) & (model.wait_provider >= 0)
+        assert r.need.shape[0] == r.trust.shape[0] == r.case_provider.shape[0] == n
+        np.testing.assert_array_equal(np.bincount(model.residents.home, minlength=len(homes)), homes)
+        both = (model.residents.case_provider >= 0) & (model.residents.wait_provider >= 0)
         assert not both.any(), f"week {week}: {both.sum()} residents both in a case and on a waiting list"
         # money
         row = model.weekly[week - 1]

@@ -26,15 +26,15 @@ def build(small_params, **overrides) -> PlaceModel:
 def starting_trust(model: PlaceModel) -> np.ndarray:
     rel = model.params.relations
     return trust.starting_trust(rel.initial_trust, rel.trust_deprivation_gradient,
-                                model.place.overall_deprivation[model.home]).astype(np.float32)
+                                model.place.overall_deprivation[model.residents.home]).astype(np.float32)
 
 
 def mark_relationships(model: PlaceModel) -> None:
     """Give every provider something a newcomer would not have: ties, a code and low trust."""
-    model.ties = np.full_like(model.ties, 0.5)
-    np.fill_diagonal(model.ties, 0.0)
-    model.code[:] = 1
-    model.trust[:] = 0.01
+    model.providers.ties = np.full_like(model.providers.ties, 0.5)
+    np.fill_diagonal(model.providers.ties, 0.0)
+    model.providers.code[:] = 1
+    model.residents.trust[:] = 0.01
 
 
 # --- (a) retendering ----------------------------------------------------------------------------------------
@@ -51,17 +51,17 @@ def test_every_unprotected_contract_is_lost_when_retender_loss_is_certain(small_
     p, s = model.n_providers, model.n_services
     lost = np.flatnonzero(np.arange(p) != MONEY)
     assert model.tally["provider_changes"] == p - 1
-    assert not model.ties[lost].any() and not model.ties[:, lost].any()
-    assert not model.code[lost].any()
-    assert (model.code[MONEY] == 1).all()  # control: the protected in-house team keeps its code
+    assert not model.providers.ties[lost].any() and not model.providers.ties[:, lost].any()
+    assert not model.providers.code[lost].any()
+    assert (model.providers.code[MONEY] == 1).all()  # control: the protected in-house team keeps its code
     assert not model.practice.adopted[lost].any()
     assert model.practice.adopted[MONEY]  # the first adopter, protected, still works the new way
     assert (model.practice.p_socialisation[lost] == model.params.practice.usual.p_socialisation).all()
     fresh = starting_trust(model)
     for service in range(s):
         expected = np.full_like(fresh, 0.01) if service == MONEY else fresh
-        np.testing.assert_array_equal(model.trust[:, service], expected, err_msg=str(service))
-    np.testing.assert_array_equal(model.trust[:, model.org_trust_column], fresh)
+        np.testing.assert_array_equal(model.residents.trust[:, service], expected, err_msg=str(service))
+    np.testing.assert_array_equal(model.residents.trust[:, model.org_trust_column], fresh)
     model.step()  # counts made by scheduled events are recorded in the next week's row
     assert model.weekly[0, WEEKLY_COLUMNS.index("provider_changes")] == p - 1
 
@@ -70,13 +70,13 @@ def test_nobody_is_replaced_when_retender_loss_is_zero(small_params):
     """p_retender_loss 0: contracts fall due but every incumbent keeps its ties, code and practice."""
     model = build(small_params, scenario="behaviours_without_infrastructure", **{LOSS: 0, YEARS: 1})
     mark_relationships(model)
-    ties = model.ties.copy()
+    ties = model.providers.ties.copy()
     model.commissioner.commission_year()
     assert model.tally["provider_changes"] == 0
-    np.testing.assert_array_equal(model.ties, ties)
-    assert (model.code == 1).all()
+    np.testing.assert_array_equal(model.providers.ties, ties)
+    assert (model.providers.code == 1).all()
     assert model.practice.adopted.all()
-    assert (model.trust == np.float32(0.01)).all()
+    assert (model.residents.trust == np.float32(0.01)).all()
 
 
 def test_contracts_are_retendered_only_when_they_end(small_params):
@@ -90,7 +90,7 @@ def test_contracts_are_retendered_only_when_they_end(small_params):
 
 # --- (b) grants and closures --------------------------------------------------------------------------------
 def org_grants(model: PlaceModel) -> np.ndarray:
-    return model.budget_year[model.n_services:]
+    return model.providers.budget_year[model.n_services:]
 
 
 def test_year_0_grants_are_shared_by_residents_served(small_params):
@@ -102,8 +102,8 @@ def test_year_0_grants_are_shared_by_residents_served(small_params):
     assert grants.sum() == pytest.approx(funding.community_grant_share * total)
     np.testing.assert_allclose(grants / grants.sum(), model.org_residents / model.org_residents.sum())
     assert len(set(model.org_residents.tolist())) > 1  # the split is not trivially equal
-    np.testing.assert_allclose(model.budget_remaining[model.n_services:], grants)
-    services = model.budget_year[: model.n_services]
+    np.testing.assert_allclose(model.providers.budget_remaining[model.n_services:], grants)
+    services = model.providers.budget_year[: model.n_services]
     np.testing.assert_allclose(services, (total - grants.sum()) / model.n_services)
     assert model.budget_year_total == pytest.approx(total - grants.sum())
 
@@ -117,7 +117,7 @@ def test_later_grants_follow_the_budget_change_and_prevention_factor(small_param
     assert model.commissioner.prevention_factor == 0.8  # no overspend this year: no further cut
     world, funding = model.params.uncertainty, model.params.infrastructure.before.funding
     total = world.budget_per_resident * model.n_residents * 0.8
-    assert model.provider_open.all()
+    assert model.providers.open.all()
     assert org_grants(model).sum() == pytest.approx(funding.community_grant_share * total * 0.8)
     np.testing.assert_allclose(org_grants(model), first * 0.8 * 0.8)
 
@@ -131,26 +131,27 @@ def test_an_organisation_closes_when_its_grant_falls_below_the_viability_share(s
                   uncertainty__budget_change_per_year=change)
     s, p = model.n_services, model.n_providers
     orgs = np.arange(s, p)
-    model.case_provider[:20] = np.resize(orgs, 20)
-    model.wait_provider[20:40] = np.resize(orgs, 20)
-    model.case_provider[40:50] = MONEY
-    model.wait_provider[50:60] = MONEY
+    model.residents.case_provider[:20] = np.resize(orgs, 20)
+    model.residents.wait_provider[20:40] = np.resize(orgs, 20)
+    model.residents.case_provider[40:50] = MONEY
+    model.residents.wait_provider[50:60] = MONEY
     model.commissioner.commission_year()  # year 1 (evaluated year 0): everyone adopts, then grants
-    assert model.provider_open[:s].all()
-    assert model.provider_open[s:].tolist() == [not closes] * len(orgs)
-    assert (model.case_provider[40:50] == MONEY).all() and (model.wait_provider[50:60] == MONEY).all()
+    assert model.providers.open[:s].all()
+    assert model.providers.open[s:].tolist() == [not closes] * len(orgs)
+    assert (model.residents.case_provider[40:50] == MONEY).all()
+    assert (model.residents.wait_provider[50:60] == MONEY).all()
     assert model.practice.adopted[:s].all()
-    assert (model.ties[:s, :s][~np.eye(s, dtype=bool)] > 0).all()
+    assert (model.providers.ties[:s, :s][~np.eye(s, dtype=bool)] > 0).all()
     if closes:
-        assert not (model.case_provider >= s).any() and not (model.wait_provider >= s).any()
-        assert not model.ties[orgs].any() and not model.ties[:, orgs].any()
-        assert not org_grants(model).any() and not model.budget_remaining[s:].any()
+        assert not (model.residents.case_provider >= s).any() and not (model.residents.wait_provider >= s).any()
+        assert not model.providers.ties[orgs].any() and not model.providers.ties[:, orgs].any()
+        assert not org_grants(model).any() and not model.providers.budget_remaining[s:].any()
         assert not model.practice.adopted[s:].any()
-        assert not model.capacity[s:].any()
+        assert not model.providers.capacity[s:].any()
     else:
-        np.testing.assert_array_equal(model.case_provider[:20], np.resize(orgs, 20))
-        np.testing.assert_array_equal(model.wait_provider[20:40], np.resize(orgs, 20))
-        assert (model.ties[orgs][:, :s] > 0).all()
+        np.testing.assert_array_equal(model.residents.case_provider[:20], np.resize(orgs, 20))
+        np.testing.assert_array_equal(model.residents.wait_provider[20:40], np.resize(orgs, 20))
+        assert (model.providers.ties[orgs][:, :s] > 0).all()
         assert (org_grants(model) > 0).all()
         assert model.practice.adopted[s:].all()
     model.step()
@@ -162,15 +163,16 @@ def test_signposts_to_an_organisation_that_closes_lapse_as_lost_referrals(small_
     later contact about that need is failure demand; signposts to services are untouched (the control)."""
     model = build(small_params, scenario="behaviours_without_infrastructure", uncertainty__budget_change_per_year=-0.9)
     s = model.n_services
-    model.referral_target[:10] = s  # the first organisation
-    model.referral_domain[:10] = 2
-    model.referral_target[10:15] = MONEY
+    model.residents.referral_target[:10] = s  # the first organisation
+    model.residents.referral_domain[:10] = 2
+    model.residents.referral_target[10:15] = MONEY
     model.commissioner.commission_year()
-    assert not model.provider_open[s]
-    assert (model.referral_target[:10] == -1).all() and (model.referral_target[10:15] == MONEY).all()
+    assert not model.providers.open[s]
+    assert (model.residents.referral_target[:10] == -1).all()
+    assert (model.residents.referral_target[10:15] == MONEY).all()
     assert model.tally["lost_referrals"] == 10
-    assert (model.failure_kind[:10, 2] == failure.LOST_REFERRAL).all()
-    assert (model.failure_until[:10, 2] > model.steps).all()
+    assert (model.residents.failure_kind[:10, 2] == failure.LOST_REFERRAL).all()
+    assert (model.residents.failure_until[:10, 2] > model.steps).all()
 
 
 # --- (c) prevention cut after an overspend ------------------------------------------------------------------
@@ -182,7 +184,7 @@ def overspend_spy(monkeypatch):
 
     def spy(self):
         m = self.model
-        overspend = max(0.0, -float(m.budget_remaining[: m.n_services].sum())) / max(m.budget_year_total, 1.0)
+        overspend = max(0.0, -float(m.providers.budget_remaining[: m.n_services].sum())) / max(m.budget_year_total, 1.0)
         seen.append((self.year, overspend))
         return real(self)
 
@@ -211,10 +213,10 @@ def test_prevention_is_cut_after_an_emergency_overspend(small_params, overspend_
     share = model.params.infrastructure.before.funding.community_grant_share
     grant_pot = share * 20 * model.n_residents * factor
     if factor >= model.params.relations.org_viability_share:
-        assert model.provider_open.all()
+        assert model.providers.open.all()
         assert org_grants(model).sum() == pytest.approx(grant_pot)
     else:
-        assert not model.provider_open[model.n_services:].any()
+        assert not model.providers.open[model.n_services:].any()
 
 
 def test_no_cut_without_an_overspend(small_params, overspend_spy):
@@ -230,7 +232,7 @@ def test_no_cut_without_an_overspend(small_params, overspend_spy):
 def queue(model: PlaceModel, waits: dict[int, int]) -> None:
     start = 0
     for provider, count in waits.items():
-        model.wait_provider[start:start + count] = provider
+        model.residents.wait_provider[start:start + count] = provider
         start += count
 
 
@@ -240,19 +242,19 @@ def test_rationing_raises_thresholds_where_waiting_lists_exceed_capacity(small_p
     s = model.n_services
     base = model.params.infrastructure.before.commissioning.eligibility_threshold
     response = model.params.infrastructure.before.accountability.rationing_response
-    capacity = model.capacity[:s].copy()
+    capacity = model.providers.capacity[:s].copy()
     assert (capacity > 1.0).all() and (capacity < 5.0).all()
     queue(model, {1: 10, 2: 400, MONEY: 1})  # mental health over capacity, housing far over, money under
-    model.arrivals_quarter[:] = 7.0
+    model.providers.arrivals_quarter[:] = 7.0
     model.commissioner.review_quarter()
     expected = np.full(s, base)
     expected[1] = base + 0.05 * response * (10 / capacity[1] - 1.0)
     expected[2] = 0.85
-    np.testing.assert_allclose(model.threshold[:s], expected)
-    assert model.threshold[1] > base
-    assert not model.arrivals_quarter.any()
+    np.testing.assert_allclose(model.providers.threshold[:s], expected)
+    assert model.providers.threshold[1] > base
+    assert not model.providers.arrivals_quarter.any()
     model.commissioner.review_quarter()  # the pressure persists: thresholds keep rising
-    assert model.threshold[1] == pytest.approx(expected[1] + 0.05 * response * (10 / capacity[1] - 1.0))
+    assert model.providers.threshold[1] == pytest.approx(expected[1] + 0.05 * response * (10 / capacity[1] - 1.0))
 
 
 @pytest.mark.parametrize("overrides", [
@@ -269,7 +271,7 @@ def test_no_rationing_response_keeps_thresholds_at_base(small_params, overrides)
     queue(model, {1: 10, 2: 400})
     model.commissioner.review_quarter()
     model.commissioner.review_quarter()
-    assert (model.threshold[: model.n_services] == base).all()
+    assert (model.providers.threshold[: model.n_services] == base).all()
 
 
 def test_a_pooled_budget_follows_the_cost_of_demand(small_params):
@@ -279,23 +281,24 @@ def test_a_pooled_budget_follows_the_cost_of_demand(small_params):
     assert pooled.route.funding.pooled_budget
     silo = build(small_params)
     for model in (pooled, silo):
-        model.budget_remaining[:] *= 0.5  # part-way through the year
-        model.arrivals_quarter[:] = np.arange(model.n_providers, dtype=float)
-    remaining, year = silo.budget_remaining.copy(), silo.budget_year.copy()
+        model.providers.budget_remaining[:] *= 0.5  # part-way through the year
+        model.providers.arrivals_quarter[:] = np.arange(model.n_providers, dtype=float)
+    remaining, year = silo.providers.budget_remaining.copy(), silo.providers.budget_year.copy()
     silo.commissioner.review_quarter()
-    np.testing.assert_array_equal(silo.budget_remaining, remaining)
-    np.testing.assert_array_equal(silo.budget_year, year)
+    np.testing.assert_array_equal(silo.providers.budget_remaining, remaining)
+    np.testing.assert_array_equal(silo.providers.budget_year, year)
 
-    remaining, year = pooled.budget_remaining.copy(), pooled.budget_year.copy()
-    weights = (np.arange(pooled.n_providers) + 1.0) * pooled.unit_cost
+    remaining, year = pooled.providers.budget_remaining.copy(), pooled.providers.budget_year.copy()
+    weights = (np.arange(pooled.n_providers) + 1.0) * pooled.providers.unit_cost
     pooled.commissioner.review_quarter()
-    np.testing.assert_allclose(pooled.budget_remaining, remaining.sum() * weights / weights.sum())
-    np.testing.assert_allclose(pooled.budget_year, year.sum() * weights / weights.sum())
+    np.testing.assert_allclose(pooled.providers.budget_remaining, remaining.sum() * weights / weights.sum())
+    np.testing.assert_allclose(pooled.providers.budget_year, year.sum() * weights / weights.sum())
     training = change.training_share(pooled.practice.since, pooled.steps,
                                      pooled.params.uncertainty.change_time_share * pooled.practice.extent,
                                      pooled.params.relations.change_weeks)
     assert (training > 0).all()  # every provider has just started the new way: it is retraining (ODD 7.16)
     expected = money.staff_capacity(
-        money.weekly_allowance(pooled.budget_year, pooled.budget_remaining, pooled.weeks_left_in_year),
-        pooled.unit_cost, pooled.practice.relationship_time + training)
-    np.testing.assert_allclose(pooled.capacity, expected)
+        money.weekly_allowance(pooled.providers.budget_year, pooled.providers.budget_remaining,
+                               pooled.weeks_left_in_year),
+        pooled.providers.unit_cost, pooled.practice.relationship_time + training)
+    np.testing.assert_allclose(pooled.providers.capacity, expected)

@@ -32,11 +32,11 @@ SMALL = ("residents=800", "years=1", "burn_in_years=1", "seed=1")
 
 # --- (a) observation is read-only ---------------------------------------------------------------------------
 def state_of(model: PlaceModel) -> dict[str, object]:
-    """Every ndarray attribute of the model, its route, practice and place (the object and a copy), the tally
-    and the random sources' states."""
+    """Every ndarray attribute of the model, its residents' and providers' tables, its route, practice and place
+    (the object and a copy), the tally and the random sources' states."""
     arrays = {}
-    for owner, obj in (("model", model), ("route", model.route), ("practice", model.practice),
-                       ("place", model.place)):
+    for owner, obj in (("model", model), ("residents", model.residents), ("providers", model.providers),
+                       ("route", model.route), ("practice", model.practice), ("place", model.place)):
         for name, value in vars(obj).items():
             if isinstance(value, np.ndarray):
                 arrays[f"{owner}.{name}"] = (value, value.copy())

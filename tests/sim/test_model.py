@@ -46,11 +46,10 @@ def test_residents_conserved_and_allocated_to_neighbourhoods(small_params):
     model = PlaceModel(params, resident_agents=False)
     expected = allocate_residents(model.place.population, 1234)
     np.testing.assert_array_equal(model.residents_per_neighbourhood, expected)
-    np.testing.assert_array_equal(np.bincount(model.home, minlength=model.place.n_neighbourhoods), expected)
+    np.testing.assert_array_equal(np.bincount(model.residents.home, minlength=model.place.n_neighbourhoods), expected)
     for _ in range(52):
         model.step()
-    arrays = [model.need, model.trust, model.home, model.case_provider, model.wait_provider,
-              model.referral_target, model.resilience, model.connection, model.failure_until]
+    arrays = [getattr(model.residents, name) for name in model.residents.COLUMNS]
     assert {a.shape[0] for a in arrays} == {1234}
     assert model.n_residents == 1234
     assert model.neighbourhoods()["residents"].groupby(model.neighbourhoods()["month"]).sum().eq(1234).all()
@@ -63,13 +62,13 @@ def test_resident_agent_reads_its_row(small_params):
     assert len(residents) == 600
     agent = residents[17]
     assert agent.row == 17
-    assert agent.neighbourhood == int(model.home[17])
-    assert agent.needs == dict(zip(model.domains, model.need[17].tolist(), strict=True))
-    model.need[17, model.domains.index("money")] = 0.75
+    assert agent.neighbourhood == int(model.residents.home[17])
+    assert agent.needs == dict(zip(model.domains, model.residents.need[17].tolist(), strict=True))
+    model.residents.need[17, model.domains.index("money")] = 0.75
     assert agent.needs["money"] == pytest.approx(0.75)
-    model.case_provider[17] = 2
+    model.residents.case_provider[17] = 2
     assert agent.provider == 2
-    expected = float(needs.wellbeing(model.need[17:18], model.connection[17:18])[0])
+    expected = float(needs.wellbeing(model.residents.need[17:18], model.residents.connection[17:18])[0])
     assert agent.wellbeing == pytest.approx(expected)
 
 
@@ -83,7 +82,7 @@ def test_one_service_per_domain(small_params):
         assert len(model.services) == model.n_services == len(params.relations.domains)
         assert [s.domain for s in model.services] == params.relations.domains
         assert [org.index for org in model.orgs] == list(range(model.n_services, model.n_providers))
-        assert model.trust.shape[1] == model.n_services + 1
+        assert model.residents.trust.shape[1] == model.n_services + 1
 
 
 def test_quarterly_and_annual_events_run_after_the_week(small_params, monkeypatch):
@@ -114,10 +113,10 @@ def test_reform_that_ends_rationing_lets_thresholds_fall_back(small_params, part
     model = PlaceModel(small_params(residents=600), resident_agents=False)
     s = model.n_services
     base = model.route.commissioning.eligibility_threshold
-    model.threshold[:s] = base + 0.2  # as if rationing had raised them
+    model.providers.threshold[:s] = base + 0.2  # as if rationing had raised them
     model.reform(part)
     expected = base if resets else base + 0.2
-    np.testing.assert_allclose(model.threshold[:s], expected)
+    np.testing.assert_allclose(model.providers.threshold[:s], expected)
     assert model.route.commissioning.eligibility_threshold == base  # the same base before and after reform
 
 
@@ -152,7 +151,7 @@ def test_no_relationships_means_no_warm_handoffs_and_no_joint_work(small_params,
     assert len(joint_work_spy) == model.n_weeks and max(joint_work_spy) == 0.0
     assert ts["mean_tie_strength"].max() == 0.0
     assert ts["collaboration_density"].max() == 0.0
-    assert model.ties.max() == 0.0
+    assert model.providers.ties.max() == 0.0
 
 
 def test_joint_work_spy_sees_joint_work_when_relationships_can_form(small_params, joint_work_spy):
@@ -169,7 +168,7 @@ def test_without_building_ties_only_decay_from_their_start(small_params):
     model = PlaceModel(params, resident_agents=False)
     for _ in range(model.n_weeks):
         model.step()
-        assert model.ties.max() <= start
+        assert model.providers.ties.max() <= start
     ts = model.timeseries()
     assert ts["mean_tie_strength"].max() <= start
     assert ts["collaboration_density"].max() == 0.0
@@ -189,14 +188,15 @@ def test_week_stamps_do_not_overflow_past_630_years(small_params):
     model = PlaceModel(small_params(residents=600, years=1), resident_agents=False)
     for _ in range(52):
         model.step()
-    for array in (model.failure_until, model.crisis_until, model.case_weeks, model.wait_weeks, model.referral_weeks):
+    r = model.residents
+    for array in (r.failure_until, r.crisis_until, r.case_weeks, r.wait_weeks, r.referral_weeks):
         assert array.dtype == np.int32
     model.steps = 40_000  # as if 770 years had passed (and room in the weekly table for the weeks to come)
     model.n_weeks = 40_010
     model.weekly = np.zeros((model.n_weeks, model.weekly.shape[1]))
     for _ in range(10):
         model.step()
-    stamped = model.failure_until[model.failure_until > 0]
+    stamped = model.residents.failure_until[model.residents.failure_until > 0]
     assert stamped.max() > 40_000 and stamped.max() <= 40_010 + model.params.relations.failure_memory_weeks
     assert model.timeseries()["crises"].ge(0).all()
 

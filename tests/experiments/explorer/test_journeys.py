@@ -17,10 +17,11 @@ def test_following_residents_changes_no_result():
         plain.step()
         followed.step()
     assert np.array_equal(plain.weekly, followed.weekly)
-    assert np.array_equal(plain.need, followed.need) and np.array_equal(plain.trust, followed.trust)
+    assert np.array_equal(plain.residents.need, followed.residents.need)
+    assert np.array_equal(plain.residents.trust, followed.residents.trust)
     assert plain.rng.random() == followed.rng.random()
     assert recorder.weeks_recorded == 121  # week 0 and 120 weeks
-    assert np.allclose(recorder.need[120], followed.need[recorder.rows])
+    assert np.allclose(recorder.need[120], followed.residents.need[recorder.rows])
     assert recorder.events and {e.kind for e in recorder.events} <= set(EVENTS)
     assert {e.resident for e in recorder.events} <= set(rows.tolist())
 
@@ -47,10 +48,10 @@ def test_residents_are_chosen_by_rule_and_the_same_across_scenarios():
     for rule in RULES:
         assert np.array_equal(choose_residents(silo, rule, 3), choose_residents(whole, rule, 3))
     deprived = choose_residents(silo, "multiple high needs, deprived", 3)
-    quintile = silo.place.deprivation_quintile()[silo.home]
+    quintile = silo.place.deprivation_quintile()[silo.residents.home]
     assert np.all(quintile[deprived] == 4)
-    high = (silo.need >= silo.params.relations.need_threshold).sum(axis=1)
+    high = (silo.residents.need >= silo.params.relations.need_threshold).sum(axis=1)
     assert high[deprived[0]] == high[quintile == 4].max()
-    assert np.all(silo.home[choose_residents(silo, "one high need", 2, neighbourhood=7)] == 7)
+    assert np.all(silo.residents.home[choose_residents(silo, "one high need", 2, neighbourhood=7)] == 7)
     with pytest.raises(KeyError, match="unknown rule"):
         choose_residents(silo, "anyone")

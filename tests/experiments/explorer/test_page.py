@@ -277,7 +277,7 @@ def test_provider_network_has_every_provider_and_groups_a_real_place():
     graph = provider_graph(model)
     assert graph.number_of_nodes() == model.n_providers
     for a, b, w in graph.edges(data="weight"):
-        assert w == pytest.approx(model.ties[a, b])
+        assert w == pytest.approx(model.providers.ties[a, b])
     real = ExplorerModel(place="gateshead", residents=1000)
     names = area_names(real)
     assert names is not None and len(names) == real.n_providers - real.n_services
