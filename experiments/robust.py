@@ -111,13 +111,15 @@ def write_robust(folder, cfg, config, worlds, argv, wall, plan) -> None:
     from .engine.runner import versions
     from .engine.study import labelled_series
     from .reporting.robust import write_report
-    from .stats.ensemble import ensemble_differences, payback, summarise_ensemble
+    from .stats.ensemble import ensemble_differences, payback, summarise_ensemble, world_verdicts
 
     settings = config.compare
     runs = pd.read_parquet(folder / "table.parquet").rename(columns={"point": "world"})
     months = labelled_series(folder, runs, ("scenario", "world", "replicate"))
     summary = summarise_ensemble(runs, settings.scenarios, settings.confidence)
-    differences = ensemble_differences(runs, settings.scenarios, settings.baseline, settings.confidence)
+    verdicts = world_verdicts(runs, settings.scenarios, settings.baseline, settings.confidence)
+    differences = ensemble_differences(runs, settings.scenarios, settings.baseline, settings.confidence,
+                                       verdicts=verdicts)
     paybacks = {s: payback(months, s, settings.baseline) for s in settings.scenarios if s != settings.baseline}
     parameters = pd.DataFrame(worlds)
     typical = typical_world(differences, runs, settings)
@@ -128,10 +130,11 @@ def write_robust(folder, cfg, config, worlds, argv, wall, plan) -> None:
         summary.to_csv(tmp / "summary.csv", index=False)
         differences.to_csv(tmp / "differences.csv", index=False)
         parameters.rename_axis("world").reset_index().to_csv(tmp / "worlds.csv", index=False)
+        verdicts.to_csv(tmp / "differences_by_world.csv", index=False)
         months.to_parquet(tmp / "timeseries.parquet", index=False, engine="pyarrow", compression="zstd")
         (tmp / "config.yaml").write_text(resolved_yaml(cfg))
         write_report(tmp, config, runs, parameters, summary, differences, paybacks, real_population(config.place),
                      versions(), wall, check_engine(config.engine), argv, relative(folder / "table.parquet"),
-                     (typical, journey_params))
+                     (typical, journey_params), verdicts)
 
     store.write_into(folder, write)

@@ -11,15 +11,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim.outcomes import HEADLINE, HIGHER, LOWER, OUTCOMES, REPORTED
 
-from ..stats.ensemble import better_mask, world_differences
+from ..stats.ensemble import BETTER, UNRESOLVED, WORSE, world_verdicts
 from .journeys import write_journeys
-from .plots import COLOURS
 
 COMPARISON_OUTCOMES = [o for o in HEADLINE if OUTCOMES[o].better in (HIGHER, LOWER)]
 PER_CAPITA = 100_000  # a synthetic place's results are given per this many residents
+MARKS = {BETTER: {"marker": "o", "color": "#2471a3", "label": "clearly better"},
+         WORSE: {"marker": "s", "color": "#c0392b", "label": "clearly worse"},
+         UNRESOLVED: {"marker": "o", "color": "0.55", "label": "not resolved"}}
+
+
+def percent(share: float) -> str:
+    """A confidence level in the report's style: 0.95 -> "95 %"."""
+    return f"{share * 100:.0f} %"
 
 
 def fmt(outcome: str, value: float) -> str:
@@ -31,35 +39,78 @@ def signed(outcome: str, value: float) -> str:
     return text if text.startswith(("-", "n/a")) else "+" + text
 
 
-def answer_line(row: pd.Series, scenario: str, baseline: str) -> str:
+def answer_line(row: pd.Series, scenario: str, baseline: str, confidence: float = 0.95) -> str:
+    """One outcome's answer: how many worlds are clearly better, clearly worse and not resolved, the share that
+    is clearly better with its interval, the average and spread of the difference, and the worst world."""
     info = OUTCOMES[row["outcome"]]
     if not np.isfinite(row["share_worlds_better"]):
         return f"- {info.label}: not estimable in these worlds."
     direction = "higher" if info.better == HIGHER else "lower"
     unit = "" if info.unit == "0-1" else f" {info.unit}"
-    return (f"- **{info.label}**: {scenario} is better ({direction}) than {baseline} in "
-            f"**{row['share_worlds_better']:.0%}** of the {int(row['worlds'])} plausible worlds (95 % interval "
-            f"{row['share_low']:.0%}-{row['share_high']:.0%}); the difference averages "
-            f"{signed(row['outcome'], row['difference'])}{unit}, from {signed(row['outcome'], row['low'])} to "
-            f"{signed(row['outcome'], row['high'])} across worlds; in the worst world (world "
-            f"{int(row['worst_world'])}) it is {signed(row['outcome'], row['worst_world_difference'])}.")
+    n = int(row["worlds"])
+    spread = (f"the difference averages {signed(row['outcome'], row['difference'])}{unit}, from "
+              f"{signed(row['outcome'], row['low'])} to {signed(row['outcome'], row['high'])} across worlds; in the "
+              f"worst world (world {int(row['worst_world'])}) it is "
+              f"{signed(row['outcome'], row['worst_world_difference'])} ({said(row['worst_world_verdict'])}).")
+    if row["seeds_per_world"] < 2:
+        return f"- **{info.label}**: not resolved in any of the {n} plausible worlds (one seed each); {spread}"
+    return (f"- **{info.label}**: {scenario} is clearly better ({direction}) than {baseline} in "
+            f"**{int(row['worlds_better'])} of {n}** plausible worlds ({row['share_worlds_better']:.0%}, "
+            f"{percent(confidence)} interval {row['share_low']:.0%}-{row['share_high']:.0%}), clearly worse in "
+            f"{int(row['worlds_worse'])}, not resolved in {int(row['worlds_unresolved'])} (the difference in those "
+            f"is within seed noise); {spread}")
 
 
-def losing_conditions(parameters: pd.DataFrame, per_world: pd.DataFrame, outcome: str) -> list[str]:
-    """When the scenario loses on ``outcome``: PRIM over the worlds' parameters (EMA workbench), or, with too few
-    losing worlds for a box, the parameters on which they differ most from the rest."""
+def said(verdict: str) -> str:
+    """A world's verdict in a sentence."""
+    return {BETTER: "clearly better", WORSE: "clearly worse"}.get(verdict, "not resolved")
+
+
+def resolved_lines(differences: pd.DataFrame, others: list[str], baseline: str, seeds: int,
+                   confidence: float) -> list[str]:
+    """Near the top of the report: how many worlds each headline outcome resolves."""
+    rule = (f"A world counts as better or worse only where the {percent(confidence)} interval of its paired "
+            "difference over its seeds lies wholly on one side of zero; otherwise it is not resolved (its "
+            "difference is within seed noise).")
+    if seeds < 2:
+        return ["**How many worlds are resolved: none.** " + rule + " These worlds ran with one seed each, which "
+                "gives no measure of seed noise, so no world is resolved and the answer below gives only the "
+                "differences: compare again with more seeds per world (ensemble.seeds_per_world=3 or more) for an "
+                "answer world by world.", ""]
+    lines = [f"**How many worlds are resolved** ({seeds} seeds per world). " + rule, ""]
+    for scenario in others:
+        d = differences[differences["scenario"] == scenario].set_index("outcome")
+        counts = "; ".join(f"{OUTCOMES[o].label.lower()} {int(d.loc[o, 'worlds_better'] + d.loc[o, 'worlds_worse'])}"
+                           for o in COMPARISON_OUTCOMES if o in d.index and np.isfinite(d.loc[o, "worlds_better"]))
+        n = int(d["worlds"].max()) if len(d) else 0
+        lines.append(f"- {scenario} against {baseline}, worlds resolved of {n}: {counts}.")
+    return [*lines, ""]
+
+
+def losing_conditions(parameters: pd.DataFrame, verdicts: pd.DataFrame, outcome: str) -> list[str]:
+    """When the scenario is clearly worse on ``outcome``: PRIM over the worlds' parameters (EMA workbench), the
+    clearly worse worlds against all the others (better or not resolved); with too few for a box, the parameters
+    on which they differ most from the rest. ``verdicts``: one scenario's rows of
+    :func:`experiments.stats.ensemble.world_verdicts`."""
     from ..engine.ranges import plausible
     from ..stats.prim import find_boxes
 
-    values = per_world[outcome].reindex(parameters.index)
-    better = better_mask(values, outcome)
-    lose = (~better & values.notna()).to_numpy()
-    n = int(lose.sum())
+    mine = verdicts[verdicts["outcome"] == outcome].set_index("world")
+    found = mine["difference"].reindex(parameters.index).notna()
+    verdict = mine["verdict"].reindex(parameters.index)
+    lose = ((verdict == WORSE) & found).to_numpy()
+    parameters = parameters[found.to_numpy()]
+    lose = lose[found.to_numpy()]
+    unresolved = int((verdict[found] == UNRESOLVED).sum())
+    n, total = int(lose.sum()), len(parameters)
+    label = OUTCOMES[outcome].label
     if n == 0:
-        return [f"- {OUTCOMES[outcome].label}: it loses in none of the {len(values)} worlds."]
+        return [f"- {label}: it is clearly worse in none of the {total} worlds ({unresolved} not resolved)."]
+    head = (f"- {label}: it is clearly worse in {n} of {total} worlds ({unresolved} not resolved, counted with the "
+            "others)")
     unit = pd.DataFrame({k: (parameters[k] - plausible(k).low) / (plausible(k).high - plausible(k).low)
                          for k in parameters.columns})
-    if n >= 3 and n <= len(values) - 3:
+    if n >= 3 and n <= total - 3:
         boxes = find_boxes(parameters, lose, mass_min=0.1, n_boxes=1)
         if boxes:
             box = boxes[0]
@@ -71,44 +122,53 @@ def losing_conditions(parameters: pd.DataFrame, per_world: pd.DataFrame, outcome
                         if (r.high - r.low) / width[k] <= 0.8]
             if narrowed:
                 where = "; ".join(f"{k.split('.')[-1]} in [{lo:.3g}, {hi:.3g}]" for k, lo, hi in narrowed)
-                return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds. PRIM: they "
-                        f"concentrate where {where} (coverage {box.coverage:.0%} of the losing worlds, density "
-                        f"{box.density:.0%} of the worlds in the box lose). With {len(values)} worlds this is a "
-                        "lead to test with a sweep, not a finding."]
+                return [f"{head}. PRIM: they concentrate where {where} (coverage {box.coverage:.0%} of the clearly "
+                        f"worse worlds, density {box.density:.0%} of the worlds in the box are clearly worse). With "
+                        f"{total} worlds this is a lead to test with a sweep, not a finding."]
     gap = (unit[lose].median() - unit[~lose].median()).abs().sort_values(ascending=False).head(3)
     higher = unit[lose].median() > unit[~lose].median()
     leads = ", ".join(f"{k.split('.')[-1]} ({'higher' if higher[k] else 'lower'})" for k in gap.index)
-    why = ("too few for a PRIM box" if n < 3 or n > len(values) - 3 else
+    why = ("too few for a PRIM box" if n < 3 or n > total - 3 else
            "PRIM finds no box that cuts a fifth off any parameter's range")
-    return [f"- {OUTCOMES[outcome].label}: it loses in {n} of {len(values)} worlds; {why}. Those worlds differ "
-            f"most from the rest in {leads} (median, as a share of each range)."]
+    return [f"{head}; {why}. Those worlds differ most from the rest in {leads} (median, as a share of each range)."]
 
 
-def differences_figure(folder: Path, per_world: dict[str, pd.DataFrame], outcomes: list[str], baseline: str) -> str:
-    """Each world's paired difference from the baseline, per headline outcome (one point per world)."""
+def differences_figure(folder: Path, verdicts: dict[str, pd.DataFrame], outcomes: list[str], baseline: str,
+                       confidence: float = 0.95, seeds: int = 2) -> str:
+    """Each world's paired difference from the baseline with its interval over seeds, per headline outcome: one
+    point per world, sorted, filled where the world is resolved (better or worse) and hollow grey where not."""
     columns = min(4, len(outcomes))
     rows = -(-len(outcomes) // columns)
-    fig = Figure(figsize=(3.4 * columns, 3.6 * rows), layout="constrained")
+    fig = Figure(figsize=(3.6 * columns, 3.8 * rows), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax in axes[len(outcomes):]:
         ax.set_visible(False)
     for ax, outcome in zip(axes, outcomes, strict=False):
-        for i, (scenario, table) in enumerate(per_world.items()):
-            values = table[outcome].dropna()
-            better = better_mask(values, outcome)
-            jitter = np.random.default_rng(i).uniform(-0.15, 0.15, len(values))
-            ax.scatter(i + jitter, values, s=16, c=np.where(better, COLOURS.get(scenario, "#2471a3"), "#c0392b"),
-                       alpha=0.8)
-            ax.boxplot(values, positions=[i], widths=0.5, showfliers=False, medianprops={"color": "black"})
+        for i, table in enumerate(verdicts.values()):
+            mine = table[table["outcome"] == outcome].dropna(subset=["difference"]).sort_values("difference")
+            x = i + np.linspace(-0.4, 0.4, len(mine)) if len(mine) > 1 else np.full(len(mine), float(i))
+            for verdict, mark in MARKS.items():
+                chosen = (mine["verdict"] == verdict).to_numpy()
+                if not chosen.any():
+                    continue
+                sub = mine[chosen]
+                ax.vlines(x[chosen], sub["ci_low"], sub["ci_high"], color=mark["color"], lw=0.9, alpha=0.8)
+                ax.scatter(x[chosen], sub["difference"], s=18, marker=mark["marker"], zorder=3,
+                           facecolors="white" if verdict == UNRESOLVED else mark["color"], edgecolors=mark["color"])
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.set_xticks(range(len(per_world)), list(per_world), fontsize=8)
+        ax.set_xticks(range(len(verdicts)), list(verdicts), fontsize=8)
+        ax.set_xlim(-0.6, len(verdicts) - 0.4)
         info = OUTCOMES[outcome]
         ax.set_title(f"{info.label}\n({'higher' if info.better == HIGHER else 'lower'} is better)", fontsize=9)
         ax.set_ylabel(f"difference from {baseline} ({info.unit})", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle("Paired difference from the baseline in each plausible world (red: worlds where it is worse)",
-                 fontsize=10)
+    handles = [Line2D([], [], marker=m["marker"], color=m["color"], markerfacecolor="white" if v == UNRESOLVED
+                      else m["color"], lw=0.9, label=m["label"]) for v, m in MARKS.items()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    fig.suptitle("Paired difference from the baseline in each plausible world, sorted, "
+                 + (f"with its {percent(confidence)} interval over the world's {seeds} seeds" if seeds > 1 else
+                    "from one seed each (no interval: no world is resolved)"), fontsize=10)
     fig.savefig(folder / "differences_by_world.png", dpi=110)
     return "differences_by_world.png"
 
@@ -156,14 +216,18 @@ def payback_lines(table: pd.DataFrame, years: int) -> list[str]:
 
 def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFrame, summary: pd.DataFrame,
                  differences: pd.DataFrame, paybacks: dict, population: float | None, versions: dict, wall: float,
-                 where: str, command_line: list[str], table_path: str, journeys: tuple | None = None) -> None:
+                 where: str, command_line: list[str], table_path: str, journeys: tuple | None = None,
+                 verdicts: pd.DataFrame | None = None) -> None:
     folder = Path(folder)
     settings, ensemble = config.compare, config.ensemble
-    baseline = settings.baseline
+    baseline, confidence = settings.baseline, settings.confidence
     others = [s for s in settings.scenarios if s != baseline]
     n_worlds = len(parameters)
-    per_world = {s: world_differences(runs, s, baseline, REPORTED) for s in others}
-    figure = differences_figure(folder, per_world, COMPARISON_OUTCOMES, baseline)
+    if verdicts is None:
+        verdicts = world_verdicts(runs, settings.scenarios, baseline, confidence, REPORTED)
+    per_world = {s: verdicts[verdicts["scenario"] == s] for s in others}
+    seeds = int(runs.groupby(["scenario", "world"])["replicate"].nunique().min())
+    figure = differences_figure(folder, per_world, COMPARISON_OUTCOMES, baseline, confidence, seeds)
     lines = [f"# {settings.title}: across {n_worlds} plausible worlds", ""]
     lines += [f"Ensemble **{ensemble.name}**: {n_worlds} worlds, each a setting of the {len(parameters.columns)} "
               f"uncertainties consistent with every observed pattern of calibration `{ensemble.calibration}` "
@@ -172,6 +236,7 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
               f"evaluated years) with the same {ensemble.seeds_per_world} seed(s) per world, so differences are "
               "paired. Ranges below are over worlds: they carry what is not known about the place, not only the "
               "model's randomness.", ""]
+    lines += resolved_lines(differences, others, baseline, seeds, confidence)
     if ensemble.notes:
         everyone = f"met by {n_worlds} of {n_worlds} worlds"
         unmet = [n for n in ensemble.notes if "check" in n and not n.endswith(everyone)]
@@ -185,11 +250,16 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
     for scenario in others:
         d = differences[differences["scenario"] == scenario].set_index("outcome")
         lines += [f"## The answer: {scenario} against {baseline}", ""]
-        lines += [answer_line(pd.concat([d.loc[o], pd.Series({"outcome": o})]), scenario, baseline)
+        lines += [answer_line(pd.concat([d.loc[o], pd.Series({"outcome": o})]), scenario, baseline, confidence)
                   for o in COMPARISON_OUTCOMES if o in d.index]
-        lines += ["", f"**When it loses** ({n_worlds} worlds; PRIM over the worlds' parameters, EMA workbench):", ""]
-        for outcome in COMPARISON_OUTCOMES:
-            lines += losing_conditions(parameters, per_world[scenario], outcome)
+        if seeds < 2:
+            lines += ["", "**When it loses**: not asked. With one seed per world no world is clearly worse, so there "
+                      "are no losing worlds to tell apart from the others.", ""]
+        else:
+            lines += ["", f"**When it loses**: the worlds where it is clearly worse, against all the others (better "
+                      f"or not resolved), over the {n_worlds} worlds' parameters (PRIM, EMA workbench):", ""]
+            for outcome in COMPARISON_OUTCOMES:
+                lines += losing_conditions(parameters, per_world[scenario], outcome)
         lines += ["", f"![Differences by world]({figure})", "", f"### In {config.place.name}'s own units", ""]
         lines += place_units(differences, scenario, population, config.residents, config.place.name)
         lines += ["### When it pays back", "", *payback_lines(paybacks[scenario], config.years)]
@@ -200,9 +270,11 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
         lines += write_journeys(folder, scenario_params)
     lines += ["## All reported outcomes", "",
               "Mean over worlds, with the central 95 % of worlds in brackets (summary.csv); the difference from "
-              f"{baseline}, the share of worlds in which it is better and the worst world (differences.csv).", "",
+              f"{baseline}, how many worlds are clearly better, clearly worse and not resolved, and the worst world "
+              "(differences.csv; each world's interval and verdict: differences_by_world.csv).", "",
               "| outcome | " + " | ".join(settings.scenarios)
-              + "".join(f" | {s} - {baseline} | worlds better | worst world" for s in others) + " |",
+              + "".join(f" | {s} - {baseline} | worlds better / worse / not resolved | worst world" for s in others)
+              + " |",
               "|---|" + "---|" * (len(settings.scenarios) + 3 * len(others))]
     table = summary.set_index(["outcome", "scenario"])
     diffs = differences.set_index(["outcome", "scenario"])
@@ -213,8 +285,8 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
             r = diffs.loc[(outcome, s)]
             cells.append(f"{signed(outcome, r['difference'])} [{signed(outcome, r['low'])}, "
                          f"{signed(outcome, r['high'])}]")
-            share = r["share_worlds_better"]
-            cells.append("n/a" if not np.isfinite(share) else f"{share:.0%}")
+            cells.append("n/a" if not np.isfinite(r["share_worlds_better"]) else
+                         f"{int(r['worlds_better'])} / {int(r['worlds_worse'])} / {int(r['worlds_unresolved'])}")
             cells.append("n/a" if not np.isfinite(r["worst_world_difference"]) else
                          signed(outcome, r["worst_world_difference"]))
         lines.append(f"| {OUTCOMES[outcome].title} | " + " | ".join(cells) + " |")
@@ -224,13 +296,19 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
               "rule out and whose simulation landed in every observed band (docs/CALIBRATION.md). The worlds are "
               "spread over what is plausible, not weighted by how likely each is; the shares are shares of that "
               "spread, and their intervals (Wilson) say how well a finite ensemble pins them down.",
-              f"- With {ensemble.seeds_per_world} seed(s) per world, a world whose difference is close to 0 may "
-              "fall on either side by chance; more seeds (ensemble.seeds_per_world=...) settle it.",
+              f"- Each world ran with {seeds} seed(s). A world is clearly better (or worse) only where the "
+              f"{percent(confidence)} interval of its difference over those seeds lies wholly on that side of zero; "
+              "otherwise it is not resolved: the difference there is within seed noise, and may be small or none. "
+              "A difference of exactly zero is never better or worse. The shares are of all worlds, unresolved "
+              "ones included; more seeds (ensemble.seeds_per_world=...) resolve more worlds. In a world with no "
+              f"true difference the interval still misses zero about {percent(1 - confidence)} of the time, so expect "
+              "that share of a large ensemble's worlds to be resolved by chance.",
               "- The single-point comparison (`.venv/bin/python -m experiments.compare`) is still there: it shows "
               "one world in detail (routes, behaviours, months).", "",
               "## Reproduce", "", "```", command, "```", "",
               f"Every run: table.parquet (its `overrides` re-run it with experiments.run; e.g. `{table_path}`). "
-              "Worlds' parameters: worlds.csv. Monthly indicators: timeseries.parquet.", "",
+              "Worlds' parameters: worlds.csv; each world's difference, interval and verdict: "
+              "differences_by_world.csv. Monthly indicators: timeseries.parquet.", "",
               f"{len(runs)} runs; this command's share took {wall:.0f} s on {where}. Versions: "
               + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
     text = "\n".join(lines)

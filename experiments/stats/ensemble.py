@@ -93,16 +93,6 @@ def wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
-def better_mask(values: pd.Series, outcome: str) -> pd.Series | None:
-    """Worlds in which the difference favours the scenario (None when the outcome has no better direction)."""
-    better = OUTCOMES[outcome].better if outcome in OUTCOMES else None
-    if better == HIGHER:
-        return values > 0
-    if better == LOWER:
-        return values < 0
-    return None
-
-
 def summarise_ensemble(runs: pd.DataFrame, scenarios: list[str], confidence: float,
                        outcomes: list[str] = REPORTED) -> pd.DataFrame:
     """One row per scenario and outcome: the mean over worlds and the central interval of per-world means."""

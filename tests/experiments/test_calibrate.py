@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from experiments import calibrate, compare
 from experiments.engine.config import load_config, model_params
@@ -74,30 +75,58 @@ def test_every_kept_world_resimulated_lies_inside_every_band(smoke):
 
 
 def test_robust_comparison_on_a_tiny_ensemble(results):
-    argv = ["ensemble=smoke", "years=2", "residents=300", "progress=off", "engine.workers=1"]
+    argv = ["ensemble=smoke", "ensemble.seeds_per_world=2", "years=2", "residents=300", "progress=off",
+            "engine.workers=1"]
     assert compare.main(argv) == 0
     (folder,) = (results / "compare").iterdir()
     differences = pd.read_csv(folder / "differences.csv")
-    for column in ("worlds", "share_worlds_better", "share_low", "share_high", "worst_world",
-                   "worst_world_difference", "low", "high"):
+    for column in ("worlds", "seeds_per_world", "worlds_better", "worlds_worse", "worlds_unresolved",
+                   "share_worlds_better", "share_low", "share_high", "share_worlds_worse", "share_worse_low",
+                   "share_worse_high", "worst_world", "worst_world_difference", "worst_world_verdict", "low", "high"):
         assert column in differences.columns
     crises = differences.set_index("outcome").loc["crises_per_1000_per_year"]
     table = pd.read_parquet(folder / "table.parquet")
     n_worlds = table["point"].nunique()
-    assert crises["worlds"] == n_worlds == 6
-    per_world = table.pivot_table(index="point", columns="scenario", values="crises_per_1000_per_year")
-    diff = per_world["whole_system"] - per_world["silo"]
-    assert crises["share_worlds_better"] == pytest.approx((diff < 0).mean())
+    assert crises["worlds"] == n_worlds == 6 and crises["seeds_per_world"] == 2
+    # paired: the same two seeds in every world and both scenarios
+    assert table.groupby(["point", "replicate"])["seed"].nunique().eq(1).all()
+    assert table.groupby("point")["seed"].nunique().eq(2).all()
+    per_seed = table.pivot_table(index=["point", "replicate"], columns="scenario", values="crises_per_1000_per_year")
+    paired = (per_seed["whole_system"] - per_seed["silo"]).groupby("point")
+    diff, half = paired.mean(), stats.t.ppf(0.975, 1) * paired.std(ddof=1) / np.sqrt(2)
+    better, worse = int((diff + half < 0).sum()), int((diff - half > 0).sum())
+    assert (crises["worlds_better"], crises["worlds_worse"], crises["worlds_unresolved"]) == \
+        (better, worse, n_worlds - better - worse)
+    assert crises["share_worlds_better"] == pytest.approx(better / n_worlds)
     assert crises["worst_world_difference"] == pytest.approx(diff.max())
-    assert table.groupby("point")["seed"].nunique().eq(1).all()  # paired: one seed per world, both scenarios
+    by_world = pd.read_csv(folder / "differences_by_world.csv")
+    mine = by_world[by_world["outcome"] == "crises_per_1000_per_year"].set_index("world").sort_index()
+    assert len(by_world) == n_worlds * differences["outcome"].nunique()
+    assert np.allclose(mine["ci_low"], diff - half) and np.allclose(mine["ci_high"], diff + half)
+    assert set(by_world["verdict"]) <= {"better", "worse", "not resolved"}
+    assert (by_world["verdict"] == "better").any()  # refusals: whole-system working refuses no one
     summary = pd.read_csv(folder / "summary.csv")
     assert {"mean", "low", "high", "worlds"} <= set(summary.columns)
     report = (folder / "report.md").read_text()
-    assert report.index("## The answer") < report.index("## All reported outcomes")
+    assert report.index("How many worlds are resolved") < report.index("## The answer") < \
+        report.index("## All reported outcomes")
+    assert f"clearly worse in {worse}, not resolved in {n_worlds - better - worse}" in report
     assert "plausible worlds" in report and "When it pays back" in report and "per year" in report
     assert "![journeys](journeys.png)" in report and (folder / "journeys.png").stat().st_size > 0
     html = (folder / "report.html").read_text()
     assert "data:image/png;base64," in html and not re.search(r"(src|href)=\"https?://", html)
+
+
+def test_robust_comparison_with_one_seed_per_world_resolves_no_world(results):
+    argv = ["ensemble=smoke", "years=1", "residents=300", "progress=off", "engine.workers=1"]
+    assert compare.main(argv) == 0
+    (folder,) = (results / "compare").iterdir()
+    differences = pd.read_csv(folder / "differences.csv")
+    assert (differences["worlds_unresolved"] == differences["worlds"]).all()
+    assert (differences["share_worlds_better"] == 0).all() and (differences["share_worlds_worse"] == 0).all()
+    assert pd.read_csv(folder / "differences_by_world.csv")["ci_low"].isna().all()
+    report = (folder / "report.md").read_text()
+    assert "How many worlds are resolved: none." in report and "(one seed each)" in report
 
 
 @pytest.mark.parametrize(("argv", "key"), [
