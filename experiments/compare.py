@@ -18,11 +18,13 @@ Across plausible worlds (the main job once a place is calibrated; experiments.ca
     .venv/bin/python -m experiments.compare ensemble=default ensemble.seeds_per_world=5 residents=10000
 
 Each world of ``conf/ensemble/<name>.yaml`` is a point of the uncertainty space consistent with the observed
-patterns; every scenario runs in every world with the same ``ensemble.seeds_per_world`` seeds. summary.csv gives
-the central interval over worlds, differences.csv the share of worlds in which each scenario beats the baseline
-(with its interval) and the worst world; report.md and a self-contained report.html lead with that answer,
-the conditions under which the scenario loses (PRIM over the worlds' parameters), the results in the place's
-own units and the year the reform pays back.
+patterns; every scenario runs in every world with the same ``ensemble.seeds_per_world`` seeds. A world is better
+or worse only where the interval of its paired difference over its seeds lies wholly on one side of zero, and not
+resolved otherwise (differences_by_world.csv). summary.csv gives the central interval over worlds, differences.csv
+how many worlds are clearly better, clearly worse and not resolved (with the shares' intervals) and the worst
+world; report.md and a self-contained report.html lead with that answer, the conditions under which the scenario
+loses (PRIM over the clearly worse worlds' parameters), the results in the place's own units and the year the
+reform pays back.
 """
 
 from __future__ import annotations
