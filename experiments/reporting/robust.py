@@ -254,7 +254,7 @@ def write_report(folder: Path, config, runs: pd.DataFrame, parameters: pd.DataFr
                   for o in COMPARISON_OUTCOMES if o in d.index]
         if seeds < 2:
             lines += ["", "**When it loses**: not asked. With one seed per world no world is clearly worse, so there "
-                      "are no losing worlds to tell apart from the others.", ""]
+                      "are no losing worlds to tell apart from the others."]
         else:
             lines += ["", f"**When it loses**: the worlds where it is clearly worse, against all the others (better "
                       f"or not resolved), over the {n_worlds} worlds' parameters (PRIM, EMA workbench):", ""]
