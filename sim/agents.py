@@ -153,11 +153,15 @@ class Commissioner(mesa.Agent):
         total = money.annual_budget(world.budget_per_resident, m.n_residents, world.budget_change_per_year, self.year)
         grants = route.funding.community_grant_share * total * self.prevention_factor
         m.budget_year_total = total - grants  # to the services; unspent grants are not moved to them
-        # every commissioner sets next year's service budgets by this year's demand (arrivals at each service)
-        weights = m.providers.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
-        m.providers.arrivals_year[:] = 0.0
-        m.providers.budget_year[:s] = money.split_budget(m.budget_year_total, weights)
-        m.providers.budget_remaining[:s] = m.providers.budget_year[:s]
+        # emergencies are a duty: last year's emergency spend is set aside for each service first (a demand-led
+        # budget), and staffing gets what is left, split by this year's demand (arrivals at each service)
+        pr = m.providers
+        set_aside = money.emergency_set_aside(pr.emergency_year[:s], m.budget_year_total)
+        weights = pr.arrivals_year[:s] + 1.0 if self.year > 0 else np.ones(s)
+        pr.arrivals_year[:] = 0.0
+        pr.emergency_year[:] = 0.0
+        pr.budget_year[:s] = money.split_budget(max(m.budget_year_total - float(set_aside.sum()), 0.0), weights)
+        pr.budget_remaining[:s] = pr.budget_year[:s] + set_aside
         self.grant(grants)
         m.weeks_left_in_year = 52
         m.set_capacity()

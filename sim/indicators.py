@@ -29,14 +29,15 @@ TALLY_KEYS = (
     "triaged", "refusals", "bounces", "brief_help", "admissions", "wait_weeks_admitted", "signposts", "warm_handoffs",
     "lost_referrals", "closures", "closures_on_resolution", "early_closures",
     "spend_support", "spend_community", "spend_emergency", "provider_changes", "unmet_need", "staff_utilisation",
-    "left_waiting_recovered", "adoptions", "slips_back",
+    "left_waiting_recovered", "adoptions", "slips_back", "left", "arrived", "spells_started",
 )
 # States read at the end of the week.
 STATE_KEYS = (
     "mean_wellbeing", "multiple_disadvantage_share", "waiting", "in_support", "mean_resident_trust",
     "collaboration_density", "mean_tie_strength", "collaboration_clustering", "community_orgs_open",
     "mean_eligibility_threshold", "services_budget_left", "practice_knowledge", "code_knowledge",
-    "adoption", "infrastructure_reformed", "hard_edges_2", "hard_edges_3",
+    "adoption", "infrastructure_reformed", "hard_edges_2", "hard_edges_3", "in_emergency_spell", "entrenched",
+    "newcomers", "persisting", "persisting_of",
 )
 # Hard Edges' three domains (Bramley, Fitzpatrick et al. 2015: homelessness, substance misuse, criminal justice),
 # proxied by high need in housing, mental health and safety (ODD 7.11; ../shared/data/patterns.md).
@@ -88,18 +89,58 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         "adoption": float(model.practice.adopted[open_mask].mean()) if open_mask.any() else 0.0,
         "infrastructure_reformed": model.route.reformed_share(),
         **hard_edges(model),
+        "in_emergency_spell": int((model.residents.spell_domain >= 0).sum()),
+        "entrenched": float((model.residents.entrenchment >= 0.5).mean()),
+        "newcomers": int((model.residents.arrived_week >= model.burn_in_weeks).sum()),
+        **model.persistence.this_week(model.steps),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),
                      *(model.behaviour_scores[k] for k in BEHAVIOURS)], dtype=float)
 
 
+def hard_edges_count(model: PlaceModel) -> np.ndarray | None:
+    """Per resident, in how many of Hard Edges' three domains the need is high (None if a domain is absent)."""
+    if not set(HARD_EDGES_DOMAINS) <= set(model.domains):
+        return None
+    return needs.high_need_count(model.residents.need, model.params.relations.need_threshold,
+                                 [model.domains.index(d) for d in HARD_EDGES_DOMAINS])
+
+
 def hard_edges(model: PlaceModel) -> dict[str, float]:
     """Shares of residents with high need in 2+ and in all 3 of Hard Edges' domains (NaN if a domain is absent)."""
-    if not set(HARD_EDGES_DOMAINS) <= set(model.domains):
+    count = hard_edges_count(model)
+    if count is None:
         return {"hard_edges_2": float("nan"), "hard_edges_3": float("nan")}
-    count = needs.high_need_count(model.residents.need, model.params.relations.need_threshold,
-                                  [model.domains.index(d) for d in HARD_EDGES_DOMAINS])
     return {"hard_edges_2": float((count >= 2).mean()), "hard_edges_3": float((count >= 3).mean())}
+
+
+class Persistence:
+    """How lasting severe and multiple disadvantage is: at the end of each evaluated year, of the residents in high
+    need in 2+ of Hard Edges' domains a year before who still live here (the same residents: a newcomer in a
+    leaver's home is someone else), how many still are. Observation: it reads the model and keeps its own record.
+    """
+
+    def __init__(self) -> None:
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None  # rows and their arrival weeks, a year ago
+        self.latest: tuple[int, int, int] = (-1, 0, 0)  # (week, still in 2+, of those in 2+ a year ago still here)
+
+    def mark(self, model: PlaceModel) -> None:
+        """At the end of a year: compare with a year ago, and remember who is in 2+ now."""
+        count = hard_edges_count(model)
+        if count is None:
+            return
+        arrived = model.residents.arrived_week
+        if self.previous is not None:
+            rows, stamp = self.previous
+            here = arrived[rows] == stamp
+            self.latest = (int(model.steps), int((count[rows[here]] >= 2).sum()), int(here.sum()))
+        rows = np.flatnonzero(count >= 2)
+        self.previous = (rows, arrived[rows].copy())
+
+    def this_week(self, week: int) -> dict[str, int]:
+        """The weekly columns ``persisting`` and ``persisting_of``: the year's counts in the week they were made."""
+        marked, still, of = self.latest
+        return {"persisting": still, "persisting_of": of} if marked == week else {"persisting": 0, "persisting_of": 0}
 
 
 def month_counts(model: PlaceModel) -> dict[str, float]:
@@ -172,6 +213,11 @@ def summarise(weekly: pd.DataFrame, neighbourhoods: pd.DataFrame, model: PlaceMo
         "contacts_per_1000_per_year": _ratio(contacts * 1000.0, n * years),
         "warm_handoff_share": _ratio(ev["warm_handoffs"].sum(), ev["signposts"].sum() + ev["warm_handoffs"].sum()),
         "bounces_per_1000_per_year": _ratio(ev["bounces"].sum() * 1000.0, n * years),
+        "emergency_spells_per_1000_per_year": _ratio(ev["spells_started"].sum() * 1000.0, n * years),
+        "in_emergency_spell_per_1000": _ratio(float(ev["in_emergency_spell"].mean()) * 1000.0, n),
+        "population_turnover": _ratio(float(ev["left"].sum()), n * years),
+        "newcomer_share": float(ev["newcomers"].iloc[-1]) / n if len(ev) else float("nan"),
+        "hard_edges_persistence": _ratio(float(ev["persisting"].sum()), float(ev["persisting_of"].sum())),
     }
     summary.update(calibration_outcomes(ev, model))
     for kind in FAILURE_KINDS:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # What can happen to a resident in a week: kind -> (label, what it means). Order is the order of a timeline's rows.
 EVENTS = {
     "crisis": ("crisis", "a need passed the crisis threshold: an emergency response"),
+    "spell_started": ("emergency spell began", "e.g. temporary accommodation: it costs every week until it ends"),
+    "spell_ended": ("emergency spell ended", "the need that started it was resolved"),
     "asked": ("asked for help", "a contact at a door (service or community organisation)"),
     "failure_contact": ("asked again (failure demand)", "a contact caused by an earlier failure (ODD 7.5)"),
     "chased": ("chased while waiting", "a contact to ask where they are on the list: failure demand"),

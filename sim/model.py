@@ -21,6 +21,7 @@ from .indicators import (
     MONTH_COUNTS,
     NEIGHBOURHOOD_COLUMNS,
     WEEKLY_COLUMNS,
+    Persistence,
     Tally,
     month_counts,
     neighbourhood_month,
@@ -32,9 +33,22 @@ from .network import neighbourhood_small_world
 from .params import Params, parse_coupling_links, validate
 from .place import allocate_residents, build_place
 from .route import Route
-from .rules import change, failure, learning, money, needs, referral, seeking, support, ties, triage, trust
+from .rules import (
+    change,
+    failure,
+    learning,
+    money,
+    needs,
+    population,
+    referral,
+    seeking,
+    support,
+    ties,
+    triage,
+    trust,
+)
 from .rules.arrays import row_argmax, row_max, row_sum
-from .state import NONE, Providers, Residents
+from .state import LONG_STANDING, NONE, Providers, Residents
 
 WEEKS_PER_YEAR = 52
 WEEKS_PER_MONTH = 4  # "month" = four weeks, 13 to a year
@@ -68,13 +82,23 @@ class PlaceModel(Model):
                                        d, s + 1)
         dep = self.place.deprivation.astype(np.float32)
         overall = self.place.overall_deprivation
-        # heavy-tailed starting needs near the model's long-run level: mean = scale * (0.15 + deprivation)
-        mean_need = rel.initial_need_scale * (0.15 + dep[r.home])
-        r.need[:] = np.clip(mean_need * self.rng.exponential(1.0, size=(n, d)), 0.0, 1.0)
-        r.resilience_base[:] = np.clip(0.7 - 0.3 * overall[r.home] + self.rng.normal(0, 0.1, n), 0.05, 1.0)
-        r.resilience[:] = r.resilience_base
-        r.connection_base[:] = np.clip(self.rng.beta(4.0, 3.0, size=n), 0.05, 1.0)
-        r.connection[:] = r.connection_base
+        # who lives here: every resident, at the start and whenever a newcomer moves in, is drawn from the profile
+        # of their neighbourhood (ODD 5, 7.18, 7.19)
+        self.profile = population.Profile(
+            need_mean=rel.initial_need_scale * (0.15 + dep), overall=overall,
+            p_entrenched=population.entrenched_probability(overall, world.entrenched_share,
+                                                           rel.entrenched_deprivation_gradient),
+            chronic_domains=np.isin(self.domains, rel.entrenched_domains), p_chronic_domain=rel.p_chronic_domain,
+            chronic_level=rel.chronic_level, entrenchment_recovery_rate=world.entrenchment_recovery_rate,
+            initial_trust=rel.initial_trust, trust_deprivation_gradient=rel.trust_deprivation_gradient,
+        )
+        self.leave_factor_by_neighbourhood = population.relative_by_deprivation(overall,
+                                                                                rel.leave_deprivation_gradient)
+        # residents here at the start have lived here a while: an entrenched resident's hazard of leaving
+        settled = population.leave_hazard(np.full(n, rel.chronic_level), self.leave_factor_by_neighbourhood[r.home],
+                                          world.leave_rate, rel.leave_need_gradient)
+        self.move_in(np.arange(n), LONG_STANDING, settled_hazard=settled)
+        self.spell_domains = np.isin(np.arange(d), [self.domains.index(x) for x in rel.spell_domains])
         self.hazard_by_neighbourhood = needs.life_event_hazard(
             overall, world.shock_rate, world.deprivation_shock_gradient, world.demand_level
         )
@@ -105,10 +129,6 @@ class PlaceModel(Model):
         self.coupling = needs.coupling_matrix(parse_coupling_links(rel.coupling_links, self.domains), d,
                                               world.need_coupling)
 
-        start_trust = trust.starting_trust(rel.initial_trust, rel.trust_deprivation_gradient, overall[r.home])
-        noise = self.rng.normal(0.0, 0.05, size=(n, s + 1))
-        r.trust[:] = np.clip(start_trust[:, None] + noise, 0.01, 1.0)
-
         self._arrivals: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
         self._addressed_rows = np.empty(0, np.int64)
         self._addressed = np.empty((0, d), np.float32)
@@ -117,16 +137,13 @@ class PlaceModel(Model):
         # (rows, trust columns) of this week's good and bad experiences, applied together in phase 8
         self._trust_events_good: list[tuple[np.ndarray, np.ndarray]] = []
         self._trust_events_bad: list[tuple[np.ndarray, np.ndarray]] = []
-        r.wellbeing[:] = needs.wellbeing(r.need, r.connection)
         self.crises_by_neighbourhood = np.zeros(self.place.n_neighbourhoods)
 
         self.last_learning_week = 0
         self._learning_event = None  # the next learning cycle, a Mesa event (scheduled below)
 
-        # Mesa agents: the model's face
-        if resident_agents:
-            for row in range(n):
-                Resident(self, row)
+        # Mesa agents: the model's face (a newcomer gets a new handle: ``move_in``)
+        self.resident_handles = [Resident(self, row) for row in range(n)] if resident_agents else None
         self.services = [Service(self, i, name) for i, name in enumerate(self.domains)]
         self.orgs = [CommunityOrganisation(self, s + j, j) for j in range(n_orgs)]
         self.commissioner = Commissioner(self)
@@ -144,24 +161,77 @@ class PlaceModel(Model):
         self.n_weeks = WEEKS_PER_YEAR * (params.years + params.burn_in_years)
         self.weekly = np.zeros((self.n_weeks, len(WEEKLY_COLUMNS)))
         self.neighbourhood_rows: list[np.ndarray] = []
+        self.burn_in_weeks = WEEKS_PER_YEAR * params.burn_in_years
+        self.persistence = Persistence()  # of severe and multiple disadvantage, year on year (ODD 7.11)
         self.observers: list[JourneyRecorder] = []  # observation only: residents followed week by week (follow)
 
     # ------------------------------------------------------------------------------------------------------------
     def step(self) -> None:
         """One week (ODD 3); learning cycles, quarterly reviews and annual commissioning follow as scheduled events."""
-        self.apply_life_events()  # 1. shocks raise needs, more in deprived places; strengths aid recovery
-        self.couple_needs()  # 2. unmet need in one domain feeds linked domains
-        self.respond_to_crises()  # 3. needs past the crisis threshold get a costly emergency response
-        self.seek_help()  # 4. residents ask for help, act on signposts, chase while waiting
-        self.triage()  # 5. right door? eligible? onto a waiting list, brief help, a referral or a refusal
-        self.admit()  # 6. the longest-waiting start support where staff capacity is free
-        self.provide_support()  # 7. standardised or bespoke support; cases close; referrals onward
-        self.update_resident_trust()  # 8. asymmetric trust from experience; word of mouth monthly
-        self.update_provider_ties()  # 9. ties grow with joint work, decay, break with staff turnover
-        self.account_spending()  # 10. the week's staff are paid; next week's capacity is set
-        self.observe()  # 11. indicators
+        self.move_in_and_out()  # 1. residents leave (moving away or dying); newcomers take their homes
+        self.apply_life_events()  # 2. shocks raise needs, more in deprived places; strengths aid recovery
+        self.couple_needs()  # 3. unmet need in one domain feeds linked domains
+        self.respond_to_crises()  # 4. crises get a costly emergency response; emergency spells cost until they end
+        self.seek_help()  # 5. residents ask for help, act on signposts, chase while waiting
+        self.triage()  # 6. right door? eligible? onto a waiting list, brief help, a referral or a refusal
+        self.admit()  # 7. the longest-waiting start support where staff capacity is free
+        self.provide_support()  # 8. standardised or bespoke support; cases close; referrals onward
+        self.update_resident_trust()  # 9. asymmetric trust from experience; word of mouth monthly
+        self.update_provider_ties()  # 10. ties grow with joint work, decay, break with staff turnover
+        self.account_spending()  # 11. the week's staff are paid; next week's capacity is set
+        self.observe()  # 12. indicators
 
     # --- 1 --------------------------------------------------------------------------------------------------------
+    def move_in_and_out(self) -> None:
+        """Residents leave with a weekly hazard that rises with their largest need and their neighbourhood's
+        deprivation (``rules.population.leave_hazard``); each leaver's home is taken by a newcomer (ODD 7.18)."""
+        rel, world, r = self.params.relations, self.params.uncertainty, self.residents
+        if world.leave_rate <= 0:
+            return
+        factor = self.leave_factor_by_neighbourhood
+        ceiling = float(population.leave_hazard(np.ones(1), factor.max(keepdims=True), world.leave_rate,
+                                                rel.leave_need_gradient)[0])
+        leavers = population.who_leaves(self.n_residents, ceiling, lambda rows: population.leave_hazard(
+            row_max(r.need[rows]), factor[r.home[rows]], world.leave_rate, rel.leave_need_gradient), self.rng)
+        if leavers.size:
+            self.move_out(leavers)
+            self.move_in(leavers, self.steps)
+
+    def move_out(self, rows: np.ndarray) -> None:
+        """Residents ``rows`` leave the place: their cases, waiting lists, signposts and emergency spells end with
+        them (no failure is recorded: nobody is left to come back), and help already on its way to them lapses."""
+        self.tally["left"] += rows.size
+        self._emit("left", rows)
+        gone = np.zeros(self.n_residents, bool)
+        gone[rows] = True
+        self._arrivals = [(who[~gone[who]], door[~gone[who]], domain[~gone[who]], flag)
+                          for who, door, domain, flag in self._arrivals]
+        if self._addressed_rows.size:  # support given last week shields the leaver's needs, not the newcomer's
+            self._addressed[gone[self._addressed_rows]] = 0.0
+
+    def move_in(self, rows: np.ndarray, week: int, settled_hazard: np.ndarray | None = None) -> None:
+        """Rows ``rows`` hold new residents from ``week``: no history (``Residents.reset``), and needs, strengths,
+        trust and entrenchment drawn from the profile of the neighbourhood they move into
+        (``rules.population.draw_people``; ``settled_hazard`` for those here before the start)."""
+        r = self.residents
+        r.reset(rows)
+        person = population.draw_people(r.home[rows], self.profile, self.n_services + 1, self.rng, settled_hazard)
+        r.need[rows] = person.need
+        r.resilience_base[rows] = r.resilience[rows] = person.resilience
+        r.connection_base[rows] = r.connection[rows] = person.connection
+        r.trust[rows] = person.trust
+        r.entrenchment[rows] = person.entrenchment
+        r.chronic[rows] = person.chronic
+        r.arrived_week[rows] = week
+        r.wellbeing[rows] = needs.wellbeing(person.need, person.connection)
+        if week != LONG_STANDING:
+            self.tally["arrived"] += rows.size
+            if self.resident_handles is not None:
+                for row in rows.tolist():
+                    self.resident_handles[row].remove()
+                    self.resident_handles[row] = Resident(self, row)
+
+    # --- 2 --------------------------------------------------------------------------------------------------------
     def apply_life_events(self) -> None:
         rel, r = self.params.relations, self.residents
         needs.relax_strengths(r.resilience, r.resilience_base, rel.strength_decay_rate)
@@ -171,8 +241,14 @@ class PlaceModel(Model):
             r.need, r.hazard, _RowView(self.domain_cumweights_by_neighbourhood, r.home), rel.shock_size, recovery,
             self.rng,
         )
+        entrenched = np.flatnonzero(r.entrenchment > 0)  # their chronic needs return; entrenchment recovers slowly
+        if entrenched.size:
+            population.recover_entrenchment(r.entrenchment, entrenched,
+                                            self.params.uncertainty.entrenchment_recovery_rate)
+            floor = population.chronic_floor(r.entrenchment[entrenched], r.chronic[entrenched], rel.chronic_level)
+            needs.return_to_chronic(r.need, entrenched, floor, recovery)
 
-    # --- 2 --------------------------------------------------------------------------------------------------------
+    # --- 3 --------------------------------------------------------------------------------------------------------
     def couple_needs(self) -> None:
         rel, r = self.params.relations, self.residents
         excess = needs.unmet_excess(r.need, rel.coupling_floor, self._addressed_rows, self._addressed)
@@ -180,14 +256,22 @@ class PlaceModel(Model):
         self.tally["unmet_need"] = float(r.unmet_by_resident.mean())
         needs.couple_needs(r.need, excess, self.coupling)
 
-    # --- 3 --------------------------------------------------------------------------------------------------------
+    # --- 4 --------------------------------------------------------------------------------------------------------
     def respond_to_crises(self) -> None:
+        """Emergency spells whose need is resolved end; crises get an emergency response (and, in a spell domain,
+        start a spell); every spell under way costs its week (ODD 7.3)."""
         rel, r = self.params.relations, self.residents
         week = self.steps
         self._need_max, self._need_argmax = row_argmax(r.need)
+        self._end_spells()
         crisis = needs.in_crisis(self._need_max, r.crisis_until, week, rel.crisis_threshold)
-        if crisis.size == 0:
-            return
+        if crisis.size:
+            self._respond(crisis)
+        self._pay_for_spells()
+
+    def _respond(self, crisis: np.ndarray) -> None:
+        rel, r = self.params.relations, self.residents
+        week = self.steps
         domain = self._need_argmax[crisis]
         r.need[crisis, domain] = np.maximum(r.need[crisis, domain] - rel.crisis_relief, 0.0)
         r.crisis_until[crisis] = week + rel.crisis_cooldown_weeks
@@ -195,13 +279,39 @@ class PlaceModel(Model):
         self.tally["crises"] += crisis.size
         self.tally["spend_emergency"] += rel.emergency_cost * crisis.size
         np.subtract.at(self.providers.budget_remaining, domain, rel.emergency_cost)  # declared emergency spend
+        np.add.at(self.providers.emergency_year, domain, rel.emergency_cost)
         self.crises_by_neighbourhood += np.bincount(r.home[crisis], minlength=self.place.n_neighbourhoods)
         self._emit("crisis", crisis, domain=domain)
+        starts = self.spell_domains[domain] & (r.spell_domain[crisis] < 0)  # e.g. temporary accommodation
+        if starts.any():
+            r.spell_domain[crisis[starts]] = domain[starts]
+            self.tally["spells_started"] += int(starts.sum())
+            self._emit("spell_started", crisis[starts], domain=domain[starts])
         idle = crisis[r.idle(crisis)]
         if idle.size:  # emergency services refer urgently to the service for the crisis domain
             self._arrivals.append((idle, self._need_argmax[idle].astype(np.int16), self._need_argmax[idle], False))
 
-    # --- 4 --------------------------------------------------------------------------------------------------------
+    def _end_spells(self) -> None:
+        """An emergency spell ends when the need that started it is resolved (the resident can move on)."""
+        r = self.residents
+        in_spell = np.flatnonzero(r.spell_domain >= 0)
+        if in_spell.size:
+            ended = in_spell[r.need[in_spell, r.spell_domain[in_spell]] < self.params.relations.resolved_level]
+            self._emit("spell_ended", ended, domain=r.spell_domain[ended])
+            r.spell_domain[ended] = NONE
+
+    def _pay_for_spells(self) -> None:
+        """Every emergency spell under way costs ``spell_week_cost`` this week, charged to the budget of the service
+        for its domain (declared emergency spend, like a crisis)."""
+        r = self.residents
+        spells = np.bincount(r.spell_domain[r.spell_domain >= 0], minlength=self.n_services)
+        if spells.any():
+            cost = self.params.relations.spell_week_cost * spells
+            self.providers.budget_remaining[: self.n_services] -= cost
+            self.providers.emergency_year[: self.n_services] += cost
+            self.tally["spend_emergency"] += float(cost.sum())
+
+    # --- 5 --------------------------------------------------------------------------------------------------------
     def seek_help(self) -> None:
         rel, world, r = self.params.relations, self.params.uncertainty, self.residents
         candidates = np.flatnonzero(
@@ -211,8 +321,11 @@ class PlaceModel(Model):
         if candidates.size:
             domain = self._need_argmax[candidates]
             org = self.org_of_neighbourhood[r.home[candidates]]
+            # a newcomer does not yet know which door is right (ODD 7.18)
+            newcomer = self.steps - r.arrived_week[candidates] < rel.newcomer_weeks
+            p_wrong = np.where(newcomer, max(world.p_wrong_door, rel.p_wrong_door_newcomer), world.p_wrong_door)
             door, to_org = seeking.choose_door(domain, org, self.providers.open[org], self.n_services,
-                                               rel.p_community_door, world.p_wrong_door, self.rng)
+                                               rel.p_community_door, p_wrong, self.rng)
             column = np.where(to_org, self.org_trust_column, door)
             p_seek = seeking.seek_probability(
                 self._need_max[candidates], r.trust[candidates, column], rel.seek_rate, rel.seek_floor
@@ -268,7 +381,7 @@ class PlaceModel(Model):
             self._emit("chased", chasers, r.wait_provider[chasers], r.wait_domain[chasers])
             self._bad(chasers, self._trust_column(r.wait_provider[chasers]))
 
-    # --- 5 --------------------------------------------------------------------------------------------------------
+    # --- 6 --------------------------------------------------------------------------------------------------------
     def triage(self) -> None:
         """Every arrival is assessed (``rules.triage.triage``): a waiting list, brief help, a referral or a refusal."""
         if not self._arrivals:
@@ -327,7 +440,7 @@ class PlaceModel(Model):
         self.tally["brief_help"] += who.size
         self._good(who, self._trust_column(provider))
 
-    # --- 6 --------------------------------------------------------------------------------------------------------
+    # --- 7 --------------------------------------------------------------------------------------------------------
     def admit(self) -> None:
         r, pr = self.residents, self.providers
         waiting = np.flatnonzero(r.wait_provider >= 0)
@@ -354,7 +467,7 @@ class PlaceModel(Model):
         r.wait_provider[admitted] = NONE
         self._good(admitted, self._trust_column(p))
 
-    # --- 7 --------------------------------------------------------------------------------------------------------
+    # --- 8 --------------------------------------------------------------------------------------------------------
     def provide_support(self) -> None:
         """Support lowers needs (``rules.support.support_week``); then cases close (``close_cases``)."""
         rel, world, r, pr = self.params.relations, self.params.uncertainty, self.residents, self.providers
@@ -382,9 +495,10 @@ class PlaceModel(Model):
         )
         r.need[rows] = np.maximum(r.need[rows] - supported.effect, 0.0)
         self._addressed = supported.addressed
-        whole_person = rows[case_domain < 0]  # bespoke and community support build strengths
-        needs.build_strengths(r.resilience, whole_person, rel.strength_build_rate)
-        needs.build_strengths(r.connection, whole_person, rel.strength_build_rate)
+        whole_person = case_domain < 0  # bespoke and community support build strengths and heal entrenchment
+        needs.build_strengths(r.resilience, rows[whole_person], rel.strength_build_rate)
+        needs.build_strengths(r.connection, rows[whole_person], rel.strength_build_rate)
+        population.heal(r.entrenchment, rows[whole_person], world.relational_healing_rate, quality[whole_person])
         r.case_units[rows] = supported.units
         pr.load[:] = np.bincount(p, weights=supported.units, minlength=self.n_providers)
         # joint work costs the partner's staff time too (the meeting has two sides)
@@ -446,7 +560,7 @@ class PlaceModel(Model):
             r.referral_weeks[who[cold]] = 0
             self._remember_failure(who[cold], domain[cold], kind)
 
-    # --- 8 --------------------------------------------------------------------------------------------------------
+    # --- 9 --------------------------------------------------------------------------------------------------------
     def update_resident_trust(self) -> None:
         rel, world, r = self.params.relations, self.params.uncertainty, self.residents
         events = [(rows, cols, False) for rows, cols in self._trust_events_bad]
@@ -464,11 +578,11 @@ class PlaceModel(Model):
         if self.steps % WEEKS_PER_MONTH == 0:
             trust.word_of_mouth(r.trust, self.adjacency, self.degree, rel.word_of_mouth_rate)
 
-    # --- 9 --------------------------------------------------------------------------------------------------------
+    # --- 10 -------------------------------------------------------------------------------------------------------
     def update_provider_ties(self) -> None:
         rel, world, pr = self.params.relations, self.params.uncertainty, self.providers
         joint = pr.joint_work + pr.joint_work.T
-        rt = np.where(pr.open, self.practice.relationship_time, 0.0)
+        rt = np.where(pr.open, self.relationship_time(), 0.0)
         pr.ties = ties.update_ties(pr.ties, joint, rt, world.relationship_build_rate, rel.tie_decay_rate)
         left = np.flatnonzero(self.rng.random(self.n_providers) < world.p_staff_turnover)
         if left.size:
@@ -478,7 +592,7 @@ class PlaceModel(Model):
             pr.ties = ties.break_ties(pr.ties, closed, 1.0)
         pr.joint_work[:] = 0.0
 
-    # --- 10 -------------------------------------------------------------------------------------------------------
+    # --- 11 -------------------------------------------------------------------------------------------------------
     def account_spending(self) -> None:
         """Pay the week's staff (salaried: paid whether busy or not); set next week's capacity from what is left."""
         s, pr = self.n_services, self.providers
@@ -506,19 +620,26 @@ class PlaceModel(Model):
         after taking over a re-let contract (ODD 7.16)."""
         world, rel, pr = self.params.uncertainty, self.params.relations, self.providers
         week = self.steps
-        away = self.practice.relationship_time + change.training_share(
+        away = self.relationship_time() + change.training_share(
             self.practice.since, week, world.change_time_share * self.practice.extent, rel.change_weeks)
         mobilising = change.mobilisation_loss(pr.relet_week, week, world.relet_disruption_share,
                                               rel.mobilisation_weeks)
         capacity = money.staff_capacity(self._allowance(), pr.unit_cost, np.minimum(away, 1.0))
         pr.capacity[:] = capacity * (1.0 - mobilising) if mobilising.any() else capacity
 
+    def relationship_time(self) -> np.ndarray:
+        """Staff time each provider gives to relationships with other providers: its practice's share, cut under
+        budget pressure (``money.relationship_time``: staff time for joint work is the first thing cut)."""
+        pr = self.providers
+        return money.relationship_time(self.practice.relationship_time, pr.budget_year, pr.budget_remaining,
+                                       self.weeks_left_in_year, self.params.relations.pressure_relationship_cut)
+
     def _handle_contacts(self, provider: np.ndarray) -> None:
         """Every contact and chase takes staff time (Seddon: failure demand consumes capacity)."""
         self.providers.contact_load += self.params.relations.contact_handling_units * np.bincount(
             provider, minlength=self.n_providers)
 
-    # --- 11 -------------------------------------------------------------------------------------------------------
+    # --- 12 -------------------------------------------------------------------------------------------------------
     def observe(self) -> None:
         """Derived state for the week (wellbeing, multiple disadvantage), then the read-only indicators and the
         observers (followed residents' journeys)."""
@@ -528,6 +649,8 @@ class PlaceModel(Model):
         r.wellbeing[:] = needs.wellbeing(r.need, r.connection)
         r.multiple_disadvantage[:] = needs.multiple_disadvantage(r.need, rel.need_threshold,
                                                                  rel.multiple_disadvantage_domains)
+        if self.steps >= self.burn_in_weeks and (self.steps - self.burn_in_weeks) % WEEKS_PER_YEAR == 0:
+            self.persistence.mark(self)
         self.weekly[self.steps - 1] = observe_week(self)
         for observer in self.observers:
             observer.end_week(self)

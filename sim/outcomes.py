@@ -66,6 +66,17 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     _o("warm_handoff_share", "Referrals made as warm hand-offs", "share of referrals", HIGHER, ".3f", reported=False),
     _o("bounces_per_1000_per_year", "Bounces from wrong doors", "per 1,000 residents a year", LOWER, ".1f",
        reported=False),
+    _o("emergency_spells_per_1000_per_year", "Emergency spells begun (e.g. temporary accommodation)",
+       "per 1,000 residents a year", LOWER, ".2f"),
+    _o("in_emergency_spell_per_1000", "Residents in an emergency spell at any time", "per 1,000 residents", LOWER,
+       ".2f"),
+    # who lives here (ODD 7.18, 7.19)
+    _o("population_turnover", "Residents who leave the place", "share of residents a year", NEITHER, ".3f",
+       reported=False),
+    _o("newcomer_share", "Residents at the end who arrived during the evaluation", "share of residents", NEITHER,
+       ".3f", reported=False),
+    _o("hard_edges_persistence", "Of residents in high need in 2+ of housing, mental health, safety, still so a "
+       "year later", "share of those still resident", LOWER, ".3f", reported=False),
     # outcomes that observed patterns are stated in (conf/calibration/; ODD 7.11)
     _o("crisis_trend", "Change in crises, first to last evaluated year", "share of the first year", LOWER, "+.2f",
        reported=False),

@@ -253,6 +253,14 @@ class UncertaintyParams:
     practice_ramp_weeks: float = nonneg(26.0, 520.0)  # weeks before the new way's support reaches its full effect
     target_alignment: float = prob(0.6)  # share of what-helps dimensions that output targets reward correctly
     p_needs_shift: float = prob(0.05)  # yearly chance each dimension of what helps changes (March's turbulence)
+    leave_rate: float = prob(0.05)  # yearly chance a resident with no need leaves the place (moves away or dies);
+    # each leaver is replaced by a newcomer (ODD 7.18)
+    entrenched_share: float = prob(0.01)  # share of residents (place average) who arrive with entrenched
+    # disadvantage: a history of adversity that holds some needs at a chronic level (ODD 7.19)
+    entrenchment_recovery_rate: float = prob(0.0015)  # weekly natural fall in entrenchment (long histories: a
+    # half-life of about nine years at 0.0015)
+    relational_healing_rate: float = prob(0.01)  # weekly fall in entrenchment under whole-person support, at full
+    # quality (sustained relational support shortens entrenched disadvantage, slowly: J2SI, Fulfilling Lives)
 
 
 @dataclass
@@ -312,6 +320,25 @@ class RelationsParams:
     mobilisation_weeks: int = weeks(13)  # how long a provider taking over a re-let contract mobilises
     results_weight: float = nonneg(1.0, 100.0)  # how much adopters' visible results (relative good closures) weigh in
     # the exposure of their partners; 0 = results are not seen
+    # moving in and out (ODD 7.18)
+    leave_need_gradient: float = nonneg(1.0, 100.0)  # a resident whose largest need is 1 leaves (1 + this) x as often
+    # as one with no need (deaths and moves of people in crisis)
+    leave_deprivation_gradient: float = nonneg(0.5, 100.0)  # residents of the most deprived neighbourhoods leave
+    # (1 + this) x as often as the least deprived's (the place's average rate is kept)
+    newcomer_weeks: int = weeks(26)  # how long a newcomer does not yet know which door is right
+    p_wrong_door_newcomer: float = prob(0.6)  # chance a newcomer picks the service for another domain
+    # entrenched needs (ODD 7.19)
+    entrenched_deprivation_gradient: float = nonneg(2.0, 100.0)  # entrenched disadvantage is (1 + this) x as
+    # common in the most deprived neighbourhoods as in the least (the place's average is entrenched_share)
+    entrenched_domains: list[str] = field(default_factory=lambda: ["housing", "mental_health", "safety"])
+    p_chronic_domain: float = prob(0.5)  # chance each entrenched domain holds a chronic need for an entrenched resident
+    chronic_level: float = prob(0.75)  # the level a fully entrenched resident's chronic needs return to
+    # crisis that lasts (ODD 7.3)
+    spell_domains: list[str] = field(default_factory=lambda: ["housing"])  # a crisis here starts an emergency
+    # spell (temporary accommodation) that costs spell_week_cost every week until the need is resolved
+    spell_week_cost: float = nonneg(200.0, 1e6)  # GBP per week of an emergency spell borne by this budget
+    pressure_relationship_cut: float = prob(1.0)  # under budget pressure, the share of relationship time cut per
+    # unit of shortfall (staff time for joint work is the first thing cut)
 
 
 @dataclass
@@ -433,6 +460,11 @@ def validate(params: Params) -> Params:
         if year is not None and (isinstance(year, bool) or not isinstance(year, int) or year < 0):
             raise ParamError(f"scenario.reform.{part}", f"must be a year >= 0 or null (never), got {year!r}")
     parse_coupling_links(rel.coupling_links, rel.domains)
+    for key in ("entrenched_domains", "spell_domains"):
+        for i, domain in enumerate(getattr(rel, key)):
+            if domain not in rel.domains:
+                raise ParamError(f"relations.{key}[{i}]", f"unknown domain {domain!r} (domains: "
+                                                          f"{', '.join(rel.domains)})")
     if rel.social_degree % 2:
         raise ParamError("relations.social_degree", f"must be even, got {rel.social_degree}")
     _check_budget(params)

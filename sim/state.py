@@ -20,6 +20,7 @@ from typing import ClassVar
 import numpy as np
 
 NONE = -1  # "no provider", "no domain"
+LONG_STANDING = -(2**30)  # the arrival week of residents who lived in the place before the simulation started
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ class Residents(Table):
         "connection_base": Column(np.float32, 0.0, doc="social connection the resident relaxes to", drawn=True),
         "connection": Column(np.float32, 0.0, doc="social connection, 0-1", drawn=True),
         "trust": Column(np.float32, 0.0, "trust", "trust in each service, then the local organisation", drawn=True),
+        "entrenchment": Column(np.float32, 0.0, doc="entrenched disadvantage, 0-1 (ODD 7.19)", drawn=True),
+        "chronic": Column(np.bool_, False, "domains", "domains entrenchment holds at a chronic level", drawn=True),
+        "arrived_week": Column(np.int32, 0, doc="week the resident moved in (LONG_STANDING: before the start)",
+                               drawn=True),
         # history with the services (a newcomer has none)
         "case_provider": Column(np.int16, NONE, doc="provider supporting the resident, -1 = none"),
         "case_domain": Column(np.int8, NONE, doc="domain of a standardised episode, -1 = whole person"),
@@ -97,8 +102,9 @@ class Residents(Table):
         "failure_until": Column(np.int32, 0, "domains", "a contact about d before this week is failure demand"),
         "failure_kind": Column(np.int8, 0, "domains", "the kind of that failure (rules.failure)"),
         "crisis_until": Column(np.int32, 0, doc="crisis cool-down ends this week"),
+        "spell_domain": Column(np.int8, NONE, doc="domain of an emergency spell under way, -1 = none (ODD 7.3)"),
         # derived: from the home and the person on arrival, from the week's state each week
-        "hazard": Column(np.float32, 0.0, doc="weekly chance of a life event (ODD 7.1)", drawn=True),
+        "hazard": Column(np.float32, 0.0, doc="weekly chance of a life event in this home (ODD 7.1)", kept=True),
         "unmet_by_resident": Column(np.float32, 0.0, doc="unmet need above the coupling floor (phase 2)"),
         "wellbeing": Column(np.float32, 0.0, doc="wellbeing, 0-1 (phase 11)", drawn=True),
         "multiple_disadvantage": Column(np.bool_, False, doc="3+ high needs at once (phase 11)"),
@@ -121,7 +127,8 @@ class Providers(Table):
         "open": Column(np.bool_, True, doc="open (a community organisation can close)"),
         "threshold": Column(np.float64, 0.0, doc="eligibility threshold (services), 0-1"),
         "budget_remaining": Column(np.float64, 0.0, doc="what is left of this year's budget, GBP"),
-        "budget_year": Column(np.float64, 0.0, doc="planned annual budget, GBP"),
+        "budget_year": Column(np.float64, 0.0, doc="planned annual staffing, GBP"),
+        "emergency_year": Column(np.float64, 0.0, doc="declared emergency spend charged to it this year, GBP"),
         "contact_load": Column(np.float64, 0.0, doc="staff units spent this week on contacts and chases"),
         "arrivals_quarter": Column(np.float64, 0.0, doc="people arriving this quarter: the demand commissioners see"),
         "arrivals_year": Column(np.float64, 0.0, doc="people arriving this year"),

@@ -11,6 +11,24 @@ def weekly_allowance(budget_year: np.ndarray, budget_remaining: np.ndarray, week
     return np.minimum(budget_year / 52.0, np.maximum(budget_remaining, 0.0) / max(weeks_left, 1))
 
 
+def shortfall(budget_year: np.ndarray, budget_remaining: np.ndarray, weeks_left: int) -> np.ndarray:
+    """Budget pressure per provider, in [0, 1]: the share of its planned weekly staffing it cannot afford this week,
+    ``1 - weekly_allowance / (budget_year / 52)`` (0 for a provider with no budget)."""
+    planned = budget_year / 52.0
+    allowance = weekly_allowance(budget_year, budget_remaining, weeks_left)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        short = np.where(planned > 0, 1.0 - allowance / planned, 0.0)
+    return np.clip(short, 0.0, 1.0)
+
+
+def relationship_time(share: np.ndarray, budget_year: np.ndarray, budget_remaining: np.ndarray, weeks_left: int,
+                      cut: float) -> np.ndarray:
+    """Staff time a provider gives to relationships with other providers under budget pressure:
+    ``share * (1 - cut * shortfall)`` (the seeds: under pressure, "relationships fall by the wayside" - staff
+    time for joint work is the first thing cut; ``cut = 0`` keeps it whatever the budget)."""
+    return share * (1.0 - cut * shortfall(budget_year, budget_remaining, weeks_left))
+
+
 def staff_capacity(allowance: np.ndarray, unit_cost: np.ndarray, time_away_share: np.ndarray) -> np.ndarray:
     """Case units a provider can staff this week: ``allowance / unit_cost * (1 - time_away_share)``, where
     ``time_away_share`` is the staff time given to other work (relationships with other providers; training and
@@ -43,6 +61,15 @@ def split_budget(total: float, weights: np.ndarray) -> np.ndarray:
 def annual_budget(per_resident: float, residents: int, change_per_year: float, year: int) -> float:
     """The year's budget for the modelled services (GBP): ``per_resident * N * (1 + change)^year``."""
     return per_resident * residents * (1.0 + change_per_year) ** year
+
+
+def emergency_set_aside(last_year: np.ndarray, total: float) -> np.ndarray:
+    """What each service's budget sets aside for emergencies before staffing (GBP): last year's declared emergency
+    spend (crises and emergency spells: a statutory duty, funded first), scaled down to ``total`` if it exceeds it.
+    Under a falling budget the cut therefore falls on staffing, that is on prevention (NPI 2017)."""
+    last_year = np.maximum(np.asarray(last_year, dtype=float), 0.0)
+    need = last_year.sum()
+    return last_year * (min(1.0, total / need) if need > 0 else 0.0)
 
 
 def prevention_after_overspend(factor: float, overspend_ratio: float, response: float) -> float:

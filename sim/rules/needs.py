@@ -50,6 +50,16 @@ def apply_life_events(
     return int(hit.size)
 
 
+def return_to_chronic(need: np.ndarray, rows: np.ndarray, floor: np.ndarray, recovery_rate: np.ndarray) -> np.ndarray:
+    """Entrenched needs return (ODD 7.19), in place: after :func:`apply_life_events` has let every need recover
+    geometrically towards 0, the needs of ``rows`` are moved back up by ``recovery_rate * floor``, so that in all
+    ``need += recovery_rate * (floor - need)``: they relax towards their chronic ``floor`` (shape (len(rows), D))
+    from above and from below, at the same rate as any need recovers."""
+    if rows.size:
+        need[rows] += recovery_rate[rows, None] * floor
+    return need
+
+
 def recovery_rate(natural_recovery_rate: float, resilience: np.ndarray, connection: np.ndarray) -> np.ndarray:
     """Weekly recovery share per resident: ``r * (0.5 + (resilience + connection) / 2)``, within [0.5r, 1.5r]."""
     return (natural_recovery_rate * (0.5 + 0.5 * (resilience + connection))).astype(np.float32)

@@ -300,5 +300,5 @@ def test_a_pooled_budget_follows_the_cost_of_demand(small_params):
     expected = money.staff_capacity(
         money.weekly_allowance(pooled.providers.budget_year, pooled.providers.budget_remaining,
                                pooled.weeks_left_in_year),
-        pooled.providers.unit_cost, pooled.practice.relationship_time + training)
+        pooled.providers.unit_cost, pooled.relationship_time() + training)
     np.testing.assert_allclose(pooled.providers.capacity, expected)
