@@ -102,3 +102,47 @@ def test_retender_no_loss_at_zero_and_nothing_due():
     lost = money.retender(np.empty(0, np.intp), np.empty(0, bool), 1.0, rng)
     assert lost.shape == (0,) and lost.dtype == bool
     assert rng.random() == twin.random()
+
+
+def test_shortfall_is_the_share_of_planned_staffing_not_affordable():
+    """1 - weekly_allowance / (budget_year / 52), in [0, 1]: planned 100 a week; 100 left over 10 weeks -> 10 a
+    week, shortfall 0.9; overspent -> 1; more left than planned -> 0; no budget -> 0 (and no division warning)."""
+    budget_year = np.array([5200.0, 5200.0, 5200.0, 5200.0, 0.0])
+    remaining = np.array([5200.0, 100.0, -50.0, 1e6, 300.0])
+    np.testing.assert_allclose(money.shortfall(budget_year, remaining, 10), [0.0, 0.9, 1.0, 0.0, 0.0],
+                               rtol=1e-12, atol=1e-15)
+    assert money.shortfall(np.array([5200.0]), np.array([30.0]), 0)[0] == pytest.approx(0.7, rel=1e-12)  # 1 week
+
+
+def test_relationship_time_is_cut_in_proportion_to_the_shortfall():
+    """share * (1 - cut * shortfall): shortfalls [0, 0.9, 1] at share 0.05 -> [0.05, 0.005, 0] with cut 1,
+    [0.05, 0.0275, 0.025] with cut 0.5, unchanged with cut 0."""
+    budget_year = np.full(3, 5200.0)
+    remaining = np.array([5200.0, 100.0, -50.0])
+    share = np.full(3, 0.05)
+    np.testing.assert_allclose(money.relationship_time(share, budget_year, remaining, 10, 1.0), [0.05, 0.005, 0.0],
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(money.relationship_time(share, budget_year, remaining, 10, 0.5),
+                               [0.05, 0.0275, 0.025], rtol=1e-12)
+    np.testing.assert_array_equal(money.relationship_time(share, budget_year, remaining, 10, 0.0), share)
+    usual = np.array([0.0, 0.0, 0.05])  # a provider working the usual way gives no time to relationships anyway
+    np.testing.assert_array_equal(money.relationship_time(usual, budget_year, remaining, 10, 1.0), 0.0)
+
+
+def test_emergency_set_aside_is_last_years_spend_scaled_to_the_total():
+    """Last year's emergency spend, each service's share kept, scaled down so it never exceeds the total."""
+    np.testing.assert_allclose(money.emergency_set_aside(np.array([100.0, 300.0, 0.0]), 1000.0), [100.0, 300.0, 0.0],
+                               rtol=1e-12)
+    np.testing.assert_allclose(money.emergency_set_aside(np.array([100.0, 300.0, 0.0]), 200.0), [50.0, 150.0, 0.0],
+                               rtol=1e-12)
+    exact = money.emergency_set_aside(np.array([100.0, 300.0]), 400.0)  # exactly the total: kept whole
+    np.testing.assert_allclose(exact, [100.0, 300.0], rtol=1e-12)
+
+
+def test_emergency_set_aside_never_negative_and_zero_after_a_year_without_emergencies():
+    """A negative entry (a refund) sets nothing aside; no emergencies last year or no money -> nothing set aside."""
+    np.testing.assert_allclose(money.emergency_set_aside(np.array([-50.0, 200.0]), 1000.0), [0.0, 200.0], rtol=1e-12)
+    np.testing.assert_allclose(money.emergency_set_aside(np.array([-50.0, 200.0]), 100.0), [0.0, 100.0], rtol=1e-12)
+    np.testing.assert_array_equal(money.emergency_set_aside(np.zeros(4), 1000.0), np.zeros(4))
+    np.testing.assert_array_equal(money.emergency_set_aside(np.array([-5.0, -1.0]), 1000.0), [0.0, 0.0])
+    np.testing.assert_array_equal(money.emergency_set_aside(np.array([100.0, 300.0]), 0.0), [0.0, 0.0])

@@ -158,3 +158,48 @@ def test_multiple_disadvantage_counts_needs_at_or_above_threshold():
     ], np.float32)
     np.testing.assert_array_equal(needs.multiple_disadvantage(need, 0.5, 2), [True, True, True, False])
     np.testing.assert_array_equal(needs.multiple_disadvantage(need, 0.5, 3), [False, False, True, False])
+
+
+# --- 7.19 Entrenched needs return -----------------------------------------------------------------------------
+def test_return_to_chronic_after_recovery_relaxes_towards_the_floor():
+    """apply_life_events (no events) then return_to_chronic: need += r (floor - need) for ``rows``, from above
+    (0.9 -> 0.885 towards 0.75) and below (0.2 -> 0.255); a non-chronic need (floor 0) and a resident not in
+    ``rows`` recover towards 0 as before."""
+    need = np.array([[0.9, 0.2, 0.5], [0.9, 0.2, 0.5], [0.4, 0.4, 0.4]], np.float32)
+    recovery = np.array([0.1, 0.2, 0.1], np.float32)
+    rows = np.array([0, 1])
+    floor = np.array([[0.75, 0.75, 0.0], [0.375, 0.0, 0.0]], np.float32)
+    cum = np.cumsum(np.ones((3, 3)), axis=1)
+    needs.apply_life_events(need, np.zeros(3), cum, 0.25, recovery, np.random.default_rng(0))
+    out = needs.return_to_chronic(need, rows, floor, recovery)
+    assert out is need
+    np.testing.assert_allclose(need, [
+        [0.9 + 0.1 * (0.75 - 0.9), 0.2 + 0.1 * (0.75 - 0.2), 0.5 * 0.9],  # 0.885, 0.255, 0.45
+        [0.9 + 0.2 * (0.375 - 0.9), 0.2 * 0.8, 0.5 * 0.8],  # 0.795, 0.16, 0.4
+        [0.36, 0.36, 0.36],
+    ], atol=F32)
+
+
+def test_return_to_chronic_converges_to_the_floor_without_overshooting():
+    """Week after week, a chronic need moves monotonically to its floor from either side and stays there; a
+    non-chronic need of the same resident goes to 0."""
+    need = np.array([[0.95, 0.1, 0.6]], np.float32)
+    floor = np.array([[0.6, 0.6, 0.0]], np.float32)
+    recovery = np.array([0.05], np.float32)
+    rows = np.array([0])
+    cum = np.cumsum(np.ones((1, 3)), axis=1)
+    rng = np.random.default_rng(0)
+    previous = need.copy()
+    for _ in range(600):
+        needs.apply_life_events(need, np.zeros(1), cum, 0.25, recovery, rng)
+        needs.return_to_chronic(need, rows, floor, recovery)
+        assert need[0, 0] <= previous[0, 0] and need[0, 0] >= 0.6 - F32  # from above, never below the floor
+        assert need[0, 1] >= previous[0, 1] and need[0, 1] <= 0.6 + F32  # from below, never above it
+        previous = need.copy()
+    np.testing.assert_allclose(need, [[0.6, 0.6, 0.0]], atol=1e-5)
+
+
+def test_return_to_chronic_with_no_rows_changes_nothing():
+    need = np.array([[0.3, 0.7]], np.float32)
+    needs.return_to_chronic(need, np.empty(0, np.intp), np.empty((0, 2), np.float32), np.array([0.5], np.float32))
+    np.testing.assert_array_equal(need, [[np.float32(0.3), np.float32(0.7)]])
