@@ -1,5 +1,7 @@
 """Hypothesis on the pure rules: bounds (needs, trust, ties stay in [0, 1]), conservation (money, residents),
-and the admission contract (never more than the free slots, longest waits first)."""
+the admission contract (never more than the free slots, longest waits first), and who lives in the place
+(leavers are distinct rows that had a chance to leave; newcomers are drawn within bounds; the emergency set-aside
+never exceeds the money or goes negative)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sim.place import allocate_residents
-from sim.rules import money, needs, ties, triage, trust
+from sim.rules import money, needs, population, ties, triage, trust
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -150,3 +152,82 @@ def test_allocate_residents_conserves_residents(population, extra):
     counts = allocate_residents(population, residents)
     assert counts.sum() == residents
     assert counts.min() >= 1
+
+
+@SETTINGS
+@given(world=need_world(), level=unit32, seed=st.integers(0, 2**32 - 1))
+def test_entrenched_needs_stay_in_unit_interval_and_approach_their_floor(world, level, seed):
+    """After a week's life events, recovery and the return to the chronic floor, needs stay in [0, 1]; with no
+    life events every entrenched need is at least as close to its floor as before."""
+    need, hazard, cum, recovery, _, rows, _ = world
+    rng = np.random.default_rng(seed)
+    chronic = rng.random((rows.size, need.shape[1])) < 0.5
+    entrenchment = rng.random(rows.size).astype(np.float32)
+    floor = population.chronic_floor(entrenchment, chronic, level)
+    calm = need.copy()
+    needs.apply_life_events(need, hazard, cum, 0.5, recovery, rng)
+    needs.return_to_chronic(need, rows, floor, recovery)
+    assert need.min() >= 0.0 and need.max() <= 1.0
+    before = np.abs(calm[rows] - floor)
+    needs.apply_life_events(calm, np.zeros(hazard.size), cum, 0.5, recovery, rng)
+    needs.return_to_chronic(calm, rows, floor, recovery)
+    assert (np.abs(calm[rows] - floor) <= before + 1e-6).all()
+
+
+@SETTINGS
+@given(n=st.integers(0, 300), ceiling=unit, seed=st.integers(0, 2**32 - 1))
+def test_who_leaves_returns_distinct_sorted_rows_that_could_leave(n, ceiling, seed):
+    """Leavers are sorted, distinct rows in range, and only rows whose hazard is positive."""
+    rng = np.random.default_rng(seed)
+    hazard = ceiling * rng.random(n) * (rng.random(n) < 0.7)  # some rows cannot leave at all
+    rows = population.who_leaves(n, ceiling, lambda r: hazard[r], rng)
+    assert (np.diff(rows) > 0).all()
+    assert rows.size == 0 or (rows[0] >= 0 and rows[-1] < n)
+    assert (hazard[rows] > 0).all()
+
+
+@SETTINGS
+@given(k=st.integers(1, 6), n=st.integers(1, 40), p=unit, p_chronic=unit, level=unit, trust0=unit,
+       recovery=unit, seed=st.integers(0, 2**32 - 1), settled=st.booleans())
+def test_newcomers_are_drawn_within_bounds(k, n, p, p_chronic, level, trust0, recovery, seed, settled):
+    """Needs in [0, 1] and at least their chronic floor; strengths in [0.05, 1]; trust in [0.01, 1];
+    entrenchment in [0, 1]; chronic only for the entrenched on chronic domains."""
+    rng = np.random.default_rng(seed)
+    d = 4
+    overall = rng.random(k)
+    profile = population.Profile(
+        need_mean=rng.random((k, d)), overall=overall, p_entrenched=np.full(k, p),
+        chronic_domains=np.array([True, False, True, False]), p_chronic_domain=p_chronic, chronic_level=level,
+        entrenchment_recovery_rate=recovery, initial_trust=trust0, trust_deprivation_gradient=0.4,
+    )
+    home = rng.integers(0, k, n)
+    hazard = rng.random(n) if settled else None
+    person = population.draw_people(home, profile, 3, rng, settled_hazard=hazard)
+    assert person.need.min() >= 0.0 and person.need.max() <= 1.0
+    assert (person.need >= population.chronic_floor(person.entrenchment, person.chronic, level)).all()
+    for strength in (person.resilience, person.connection):
+        assert strength.min() >= 0.05 and strength.max() <= 1.0
+    assert person.trust.min() >= 0.01 and person.trust.max() <= 1.0
+    assert person.entrenchment.min() >= 0.0 and person.entrenchment.max() <= 1.0
+    assert not person.chronic[:, [1, 3]].any() and not person.chronic[person.entrenchment == 0].any()
+
+
+@SETTINGS
+@given(last_year=arrays(np.float64, st.integers(1, 12), elements=st.floats(-1e6, 1e7)), total=st.floats(0.0, 1e8))
+def test_emergency_set_aside_is_never_negative_and_never_more_than_the_money(last_year, total):
+    set_aside = money.emergency_set_aside(last_year, total)
+    assert (set_aside >= 0).all()
+    assert (set_aside <= np.maximum(last_year, 0.0) * (1 + 1e-12)).all()
+    assert set_aside.sum() <= total * (1 + 1e-12) + 1e-9
+
+
+@SETTINGS
+@given(budget=arrays(np.float64, 5, elements=st.floats(0.0, 1e6)),
+       remaining=arrays(np.float64, 5, elements=st.floats(-1e6, 1e6)),
+       weeks_left=st.integers(0, 52), cut=unit, share=unit)
+def test_shortfall_and_relationship_time_bounds(budget, remaining, weeks_left, cut, share):
+    """Shortfall in [0, 1]; relationship time in [(1 - cut) share, share]: pressure only ever cuts it."""
+    short = money.shortfall(budget, remaining, weeks_left)
+    assert (short >= 0).all() and (short <= 1).all()
+    time = money.relationship_time(np.full(5, share), budget, remaining, weeks_left, cut)
+    assert (time <= share + 1e-12).all() and (time >= (1 - cut) * share - 1e-12).all()
