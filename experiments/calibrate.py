@@ -7,16 +7,16 @@
 The patterns of ``conf/calibration/<name>.yaml`` (each ``{name, outcome, scenario, uncertainty, low, high,
 source}``) are matched in waves (experiments/stats/history_matching.py; Vernon, Goldstein & Bower 2010): each wave
 simulates a space-filling design over the space of uncertainties not yet ruled out (their ranges from
-conf/ranges.yaml), fits a Gaussian-process emulator per pattern, and rules out every point whose implausibility
-exceeds 3 for any pattern. Then points of what is left are simulated, and those whose simulated outcomes land in
-every band are the plausible worlds. Every run goes through the engine (parallel, resumable, Dask or Slurm:
-``engine.*``): the same command resumes an interrupted calibration. With ``drivers.enabled``, the same points
-are also run under ``drivers.scenario`` (paired seeds), and Sobol indices of its difference from the baseline are
-computed on emulators over the plausible space (Oakley & O'Hagan 2004).
+conf/ranges.yaml), fits a Gaussian-process emulator per pattern, validates it on held-out runs, and rules out every
+point whose implausibility exceeds 3 for any pattern whose emulator passed. Then points of what is left are
+simulated, and those whose simulated outcomes land in every band are the plausible worlds. Every run goes through
+the engine (parallel, resumable, Dask or Slurm: ``engine.*``): the same command resumes an interrupted calibration.
+With ``drivers.enabled``, the same points are also run under ``drivers.scenario`` (paired seeds), and Sobol indices
+of its difference from the baseline are computed on emulators over the plausible space (Oakley & O'Hagan 2004).
 
 Writes results/calibration/<name>/: ensemble.parquet (one row per world: parameters, outcomes, seed and the
 ``overrides`` that re-run it with experiments.run), waves.parquet (every run of every wave), space.csv (the share
-of the space ruled out per wave), diagnostics.csv (leave-one-out validation of each emulator), constraints.csv
+of the space ruled out per wave), diagnostics.csv (held-out validation of each emulator), constraints.csv
 (which pattern constrains which parameter), drivers.csv, pairs.png, drivers.png and report.md; and, with
 ``calibration.write_ensemble``, conf/ensemble/<name>.yaml, which ``experiments.compare ensemble=<name>`` reads.
 """
@@ -113,6 +113,9 @@ def check_calibration(settings, fixed: list[str]):
         settings_used.setdefault(f"{drivers.baseline}@baseline", Setting(drivers.baseline, "baseline"))
     if not targets:
         raise ConfigError("calibration.patterns: at least one pattern must be required (required: true)")
+    if settings.validation_folds < 2:
+        raise ConfigError(f"calibration.validation_folds: at least 2 folds are needed to hold runs out, got "
+                          f"{settings.validation_folds}")
     if settings.wave_size < len(names) + 3:
         raise ConfigError(f"calibration.wave_size: {settings.wave_size} points cannot emulate {len(names)} "
                           f"uncertainties (at least {len(names) + 3})")
@@ -234,7 +237,8 @@ def main(argv: list[str]) -> int:
                           config.progress)
     match = hm.history_match(space, targets, simulator, wave_size=settings.wave_size, max_waves=settings.max_waves,
                              seed=settings.base_seed % 2**32, replicate_points=settings.replicate_points,
-                             replicates=settings.replicates, min_shrink=settings.min_shrink, say=print)
+                             replicates=settings.replicates, min_shrink=settings.min_shrink,
+                             validation_folds=settings.validation_folds, say=print)
     print(f"Stopped: {match.stopped_because}")
     accepted = candidates = drivers = None
     if len(match.nroy):

@@ -137,6 +137,7 @@ class CalibrationConfig:
     min_shrink: float = prob(0.1)  # stop when a wave rules out less than this share of what was left
     replicate_points: int = nonneg(8, 100_000)  # points of each wave simulated with extra seeds (seed variance)
     replicates: int = nonneg(2, 100)  # extra seeds at each of those points
+    validation_folds: int = positive(5, 100)  # each wave's emulators are checked on held-out runs, k-fold (>= 2)
     candidates: int = positive(80, 100_000)  # non-implausible points simulated to find the worlds that fit
     candidate_cutoff: float = positive(2.0, 3.0)  # drawn where every implausibility is below this (the core)
     acceptance_seeds: int = positive(3, 100)  # a candidate fits when its mean over these seeds is in every band

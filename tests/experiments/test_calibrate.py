@@ -40,7 +40,7 @@ def test_smoke_calibration_writes_its_ensemble_waves_and_report(smoke):
     assert {"wave", "ruled_out_share", "emulator_share_of_variance"} <= set(space.columns)
     diagnostics = pd.read_csv(smoke / "diagnostics.csv")
     assert set(diagnostics["pattern"]) == {"failure_demand", "resident_trust", "prevention_crowded_out"}
-    assert {"r2", "coverage", "seed_sd"} <= set(diagnostics.columns)
+    assert {"r2", "coverage", "seed_sd", "inflation", "used", "misclassified"} <= set(diagnostics.columns)
     constraints = pd.read_csv(smoke / "constraints.csv")
     assert "all patterns" in set(constraints["pattern"])
     drivers = pd.read_csv(smoke / "drivers.csv")
@@ -143,6 +143,7 @@ def test_robust_comparison_with_one_seed_per_world_resolves_no_world(results):
     (["calibration=smoke", "calibration.name=../x"], "calibration.name"),
     (["calibration=nowhere"], "calibration"),
     (["calibration=smoke", "calibration.wave_size=3"], "calibration.wave_size"),
+    (["calibration=smoke", "calibration.validation_folds=1"], "calibration.validation_folds"),
     (["calibration=smoke", "calibration.patterns=[{name: a, outcome: mean_wellbeing, low: 0, high: 1, "
       "discrepancy: nan}]"], "calibration.patterns[0].discrepancy"),
 ])
