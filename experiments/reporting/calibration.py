@@ -16,7 +16,7 @@ from ..stats.history_matching import constraints, joint_patterns
 
 def wave_tables(match, values_of) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every run of every wave (``values_of(unit_row)``: the model values it ran with); the space per wave; each
-    emulator's leave-one-out check."""
+    emulator's check on held-out runs."""
     runs, space, checks = [], [], []
     previous = 1.0
     for record in match.records:
@@ -160,16 +160,19 @@ def write_report(folder: Path, settings, argv, fixed, match, candidates, accepte
                      f"uncertainty={p.uncertainty} | [{p.low:g}, {p.high:g}] | {p.source} | {span} | {kept} | "
                      f"{share} |")
     lines += ["", "## Waves", "", f"Stopped: {match.stopped_because}.", ""]
-    worst = checks.groupby("wave")["r2"].min().rename("worst_loo_r2")
+    worst = checks.groupby("wave")["r2"].min().rename("worst_heldout_r2")
     lines += _table(space.join(worst, on="wave"), ["wave", "runs", "ruled_out_share", "ruled_out_of_what_was_left",
-                                                   "emulator_share_of_variance", "worst_loo_r2"],
+                                                   "emulator_share_of_variance", "worst_heldout_r2"],
                     {"ruled_out_share": ".1%", "ruled_out_of_what_was_left": ".1%",
-                     "emulator_share_of_variance": ".2f", "worst_loo_r2": ".2f"})
-    lines += ["", "Emulators (last wave; leave-one-out: r2 is the share of the runs' variation an emulator "
-              "predicts from the others, coverage the share within three standard deviations, ~0.99 if honest; "
-              "seed sd is the spread between seeds at one point):", ""]
+                     "emulator_share_of_variance": ".2f", "worst_heldout_r2": ".2f"})
+    lines += ["", "Emulators (last wave; validated on held-out runs, each fold's emulator refitted without them: r2 "
+              "is the share of the runs' variation an emulator predicts, coverage the share within three standard "
+              "deviations, ~0.99 if honest; inflation the factor its variance needed to pass, 1 if none; used "
+              "false: dropped, it ruled nothing out that wave; seed sd is the spread between seeds at one point, "
+              "pooled):", ""]
     last = checks[checks["wave"] == checks["wave"].max()]
-    lines += _table(last, ["pattern", "n", "r2", "rmse", "coverage", "seed_sd"], {"r2": ".2f", "coverage": ".2f"})
+    lines += _table(last, ["pattern", "n", "r2", "rmse", "coverage", "inflation", "used", "seed_sd"],
+                    {"r2": ".2f", "coverage": ".2f", "inflation": ".2f"})
     if len(simulated):
         from ..stats.history_matching import Target
 
