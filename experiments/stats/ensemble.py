@@ -143,6 +143,8 @@ def ensemble_differences(runs: pd.DataFrame, scenarios: list[str], baseline: str
                    "share_worlds_worse": np.nan, "share_worse_low": np.nan, "share_worse_high": np.nan,
                    "worst_world": None, "worst_world_difference": np.nan, "worst_world_verdict": ""}
             direction = OUTCOMES[outcome].better if outcome in OUTCOMES else None
+            if direction in (HIGHER, LOWER) and not n:  # defined in no world (e.g. nobody waited): none resolved
+                row.update({"worlds_better": 0, "worlds_worse": 0, "worlds_unresolved": 0})
             if direction in (HIGHER, LOWER) and n:
                 said = table.loc[values.index, "verdict"]
                 better, worse = int((said == BETTER).sum()), int((said == WORSE).sum())
