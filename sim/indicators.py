@@ -91,7 +91,7 @@ def observe_week(model: PlaceModel) -> np.ndarray:
         **hard_edges(model),
         "in_emergency_spell": int((model.residents.spell_domain >= 0).sum()),
         "entrenched": float((model.residents.entrenchment >= 0.5).mean()),
-        "newcomers": int((model.residents.arrived_week >= model.burn_in_weeks).sum()),
+        "newcomers": int((model.residents.arrived_week > model.burn_in_weeks).sum()),
         **model.persistence.this_week(model.steps),
     }
     return np.array([*(state[k] for k in STATE_KEYS), *(model.tally[k] for k in TALLY_KEYS),

@@ -313,14 +313,10 @@ def test_mesa_handles_follow_natural_moves(small_params):
     assert model.timeseries()["arrived"].sum() > 100
 
 
-@pytest.mark.xfail(strict=True, reason="sim/indicators.py counts newcomers as arrived_week >= burn_in_weeks, so the "
-                   "burn-in's last week (52) counts as after it: should be > burn_in_weeks")
 def test_newcomers_count_only_arrivals_after_the_burn_in(small_params):
     """``newcomers`` are residents who arrived after the burn-in (ODD 7.11): the burn-in is weeks 1-52, so at
-    the end of week 52 there are none, and at the end of the run they are the rows stamped with weeks 53 on.
-
-    The indicator counts ``arrived_week >= burn_in_weeks``, which includes the burn-in's last week (model.steps
-    is already 52 during week 52, the stamp newcomers of that week get)."""
+    the end of week 52 there are none, and at the end of the run they are the rows stamped with weeks 53 on
+    (model.steps is already 52 during week 52, the stamp newcomers of that week get)."""
     model = _run(small_params(residents=600, years=1, burn_in_years=1, uncertainty__leave_rate=0.5))
     ts = model.timeseries()
     assert ts.loc[ts["week"] == 52, "year"].item() == -1  # week 52 belongs to the burn-in
