@@ -1,9 +1,9 @@
 """PlaceModel: residents, services, community organisations and a commissioner, week by week (ODD 3).
 
-The weekly schedule is :meth:`PlaceModel.step`, eleven phases numbered as docs/ODD.md section 3 numbers them;
+The weekly schedule is :meth:`PlaceModel.step`, twelve phases numbered as docs/ODD.md section 3 numbers them;
 each phase is one method that calls the rule functions of :mod:`sim.rules` on whole arrays and applies what
-they decide. Residents' state lives in NumPy arrays owned by the model; Mesa agents (:mod:`sim.agents`) are
-handles onto it. Learning cycles, quarterly reviews, the spread of practice and annual commissioning are Mesa
+they decide. Residents' and providers' state lives in structures of NumPy arrays owned by the model
+(:mod:`sim.state`); Mesa agents (:mod:`sim.agents`) are handles onto it. Learning cycles, quarterly reviews, the spread of practice and annual commissioning are Mesa
 events (``schedule_recurring``) that run after the week's step. The route - which way each provider works and
 the infrastructure in force - is :class:`sim.route.Route`. Observation is read-only (:mod:`sim.indicators`).
 """
@@ -241,10 +241,10 @@ class PlaceModel(Model):
             r.need, r.hazard, _RowView(self.domain_cumweights_by_neighbourhood, r.home), rel.shock_size, recovery,
             self.rng,
         )
-        entrenched = np.flatnonzero(r.entrenchment > 0)  # their chronic needs return; entrenchment recovers slowly
+        entrenched = np.flatnonzero(r.entrenchment > 0)  # their chronic needs return; entrenchment rarely ends
         if entrenched.size:
             population.recover_entrenchment(r.entrenchment, entrenched,
-                                            self.params.uncertainty.entrenchment_recovery_rate)
+                                            self.params.uncertainty.entrenchment_recovery_rate, self.rng)
             floor = population.chronic_floor(r.entrenchment[entrenched], r.chronic[entrenched], rel.chronic_level)
             needs.return_to_chronic(r.need, entrenched, floor, recovery)
 
@@ -498,7 +498,8 @@ class PlaceModel(Model):
         whole_person = case_domain < 0  # bespoke and community support build strengths and heal entrenchment
         needs.build_strengths(r.resilience, rows[whole_person], rel.strength_build_rate)
         needs.build_strengths(r.connection, rows[whole_person], rel.strength_build_rate)
-        population.heal(r.entrenchment, rows[whole_person], world.relational_healing_rate, quality[whole_person])
+        population.heal(r.entrenchment, rows[whole_person], world.relational_healing_rate, quality[whole_person],
+                        self.rng)
         r.case_units[rows] = supported.units
         pr.load[:] = np.bincount(p, weights=supported.units, minlength=self.n_providers)
         # joint work costs the partner's staff time too (the meeting has two sides)

@@ -257,9 +257,9 @@ class UncertaintyParams:
     # each leaver is replaced by a newcomer (ODD 7.18)
     entrenched_share: float = prob(0.01)  # share of residents (place average) who arrive with entrenched
     # disadvantage: a history of adversity that holds some needs at a chronic level (ODD 7.19)
-    entrenchment_recovery_rate: float = prob(0.0015)  # weekly natural fall in entrenchment (long histories: a
-    # half-life of about nine years at 0.0015)
-    relational_healing_rate: float = prob(0.01)  # weekly fall in entrenchment under whole-person support, at full
+    entrenchment_recovery_rate: float = prob(0.0015)  # weekly chance entrenched disadvantage ends on its own (long
+    # histories: about 13 years on average at 0.0015)
+    relational_healing_rate: float = prob(0.01)  # extra weekly chance it ends during whole-person support, at full
     # quality (sustained relational support shortens entrenched disadvantage, slowly: J2SI, Fulfilling Lives)
 
 

@@ -63,7 +63,7 @@ class Profile(NamedTuple):
     chronic_domains: np.ndarray  # (D,) bool: domains entrenched disadvantage can hold at a chronic level
     p_chronic_domain: float
     chronic_level: float
-    entrenchment_recovery_rate: float  # weekly natural fall in entrenchment
+    entrenchment_recovery_rate: float  # weekly chance entrenched disadvantage ends on its own
     initial_trust: float
     trust_deprivation_gradient: float
 
@@ -102,14 +102,15 @@ def draw_people(home: np.ndarray, profile: Profile, n_trust: int, rng: np.random
       (Hard Edges: the three systems overlap but not completely), and starts there:
       need = max(need, ``chronic_level`` * entrenchment);
     - with ``settled_hazard`` (residents who lived here before the simulation started), each has lived here for a
-      time drawn from the stationary distribution of residence, Exp(mean = 1 / ``settled_hazard``) weeks, and their
-      entrenchment has recovered naturally for that long: ``(1 - entrenchment_recovery_rate) ** weeks``, so that
-      the place starts near its long-run stock of entrenched disadvantage;
+      time drawn from the stationary distribution of residence, Exp(mean = 1 / ``settled_hazard``) weeks, and is
+      still entrenched only if their entrenchment has not ended in that time (each week it ends with chance
+      ``entrenchment_recovery_rate``: survival ``(1 - entrenchment_recovery_rate) ** weeks``), so that the place
+      starts near its long-run stock of entrenched disadvantage;
     - trust = starting trust of the neighbourhood (``initial_trust * (1 - gradient * deprivation)``) + N(0, 0.05),
       clipped to [0.01, 1], in every column: no history with any provider.
 
-    Draws, in this order: needs, resilience, connection, entrenchment, weeks settled (with ``settled_hazard``),
-    chronic domains, trust.
+    Draws, in this order: needs, resilience, connection, entrenchment, weeks settled and survival (with
+    ``settled_hazard``), chronic domains, trust.
     """
     n, d = home.size, profile.need_mean.shape[1]
     overall = profile.overall[home]
@@ -119,7 +120,8 @@ def draw_people(home: np.ndarray, profile: Profile, n_trust: int, rng: np.random
     entrenchment = (rng.random(n) < profile.p_entrenched[home]).astype(np.float32)
     if settled_hazard is not None:
         settled = rng.exponential(1.0, n) / np.maximum(settled_hazard, 1e-9)
-        entrenchment *= ((1.0 - profile.entrenchment_recovery_rate) ** settled).astype(np.float32)
+        survived = rng.random(n) < (1.0 - profile.entrenchment_recovery_rate) ** settled
+        entrenchment *= survived.astype(np.float32)
     chronic = (rng.random((n, d)) < profile.p_chronic_domain) & profile.chronic_domains & (entrenchment[:, None] > 0)
     np.maximum(need, chronic_floor(entrenchment, chronic, profile.chronic_level), out=need)
     start = starting_trust(profile.initial_trust, profile.trust_deprivation_gradient, overall)
@@ -127,17 +129,27 @@ def draw_people(home: np.ndarray, profile: Profile, n_trust: int, rng: np.random
     return Person(need, resilience, connection, trust, entrenchment, chronic)
 
 
-def recover_entrenchment(entrenchment: np.ndarray, rows: np.ndarray, rate: float) -> np.ndarray:
-    """Entrenched disadvantage recovers slowly on its own, in place: ``e *= 1 - rate`` for ``rows`` (the
-    entrenched), each week."""
+def recover_entrenchment(entrenchment: np.ndarray, rows: np.ndarray, rate: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Entrenched disadvantage ends on its own, rarely, in place: each of ``rows`` (the entrenched) leaves it
+    (entrenchment 1 -> 0) with chance ``rate`` this week, so the time it lasts is geometric with mean 1 / ``rate``
+    weeks: a cohort's share still entrenched falls by the same fraction every year, as the share of long-term
+    homeless people not yet housed does (J2SI). Draws one uniform per row when ``rate > 0``."""
     if rows.size and rate > 0:
-        entrenchment[rows] *= np.float32(1.0 - rate)
+        ends = rng.random(rows.size) < rate
+        entrenchment[rows[ends]] = 0.0
     return entrenchment
 
 
-def heal(entrenchment: np.ndarray, rows: np.ndarray, rate: float, quality: np.ndarray) -> np.ndarray:
-    """Sustained whole-person support heals entrenched disadvantage faster, in place: for ``rows``,
-    ``e *= 1 - rate * quality`` (quality of the support this week, 0-1)."""
+def heal(entrenchment: np.ndarray, rows: np.ndarray, rate: float, quality: np.ndarray,
+         rng: np.random.Generator) -> np.ndarray:
+    """Sustained whole-person support ends entrenched disadvantage sooner, in place: each entrenched resident of
+    ``rows`` leaves it with chance ``rate * quality`` this week (quality of the support, 0-1). Draws one uniform per
+    entrenched row of ``rows`` when ``rate > 0``."""
     if rows.size and rate > 0:
-        entrenchment[rows] *= (1.0 - rate * quality).astype(np.float32)
+        held = entrenchment[rows] > 0
+        rows, quality = rows[held], quality[held]
+        if rows.size:
+            ends = rng.random(rows.size) < rate * quality
+            entrenchment[rows[ends]] = 0.0
     return entrenchment

@@ -191,7 +191,7 @@ def test_who_leaves_returns_distinct_sorted_rows_that_could_leave(n, ceiling, se
        recovery=unit, seed=st.integers(0, 2**32 - 1), settled=st.booleans())
 def test_newcomers_are_drawn_within_bounds(k, n, p, p_chronic, level, trust0, recovery, seed, settled):
     """Needs in [0, 1] and at least their chronic floor; strengths in [0.05, 1]; trust in [0.01, 1];
-    entrenchment in [0, 1]; chronic only for the entrenched on chronic domains."""
+    entrenchment 0 or 1; chronic only for the entrenched on chronic domains."""
     rng = np.random.default_rng(seed)
     d = 4
     overall = rng.random(k)
@@ -208,7 +208,7 @@ def test_newcomers_are_drawn_within_bounds(k, n, p, p_chronic, level, trust0, re
     for strength in (person.resilience, person.connection):
         assert strength.min() >= 0.05 and strength.max() <= 1.0
     assert person.trust.min() >= 0.01 and person.trust.max() <= 1.0
-    assert person.entrenchment.min() >= 0.0 and person.entrenchment.max() <= 1.0
+    assert set(np.unique(person.entrenchment)) <= {0.0, 1.0}
     assert not person.chronic[:, [1, 3]].any() and not person.chronic[person.entrenchment == 0].any()
 
 

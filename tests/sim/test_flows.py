@@ -358,19 +358,24 @@ def test_entrenched_needs_stay_near_their_floor_under_silo(small_params):
     assert r.need[entrenched][~r.chronic[entrenched]].mean() < 0.55
 
 
-def test_entrenchment_recovers_naturally_at_its_rate(small_params):
-    """No healing, no need gradient in leaving: a resident here all year has entrenchment e0 (1 - r)^52."""
-    params = small_params(residents=1000, years=1, burn_in_years=0, uncertainty__leave_rate=0.05,
-                          relations__leave_need_gradient=0, uncertainty__entrenchment_recovery_rate=0.004,
-                          uncertainty__relational_healing_rate=0, **ENTRENCHED)
+def test_entrenchment_ends_naturally_at_its_rate(small_params):
+    """No healing, no need gradient in leaving: of the residents entrenched at the start and here all year, the
+    share still entrenched is (1 - r)^52 within Z binomial standard errors; nobody's entrenchment is in between."""
+    r = 0.004
+    params = small_params(residents=4000, years=1, burn_in_years=0, uncertainty__leave_rate=0.05,
+                          relations__leave_need_gradient=0, uncertainty__entrenchment_recovery_rate=r,
+                          uncertainty__relational_healing_rate=0,
+                          **{**ENTRENCHED, "uncertainty__entrenched_share": 0.2})
     model = PlaceModel(params, resident_agents=False)
     start = model.residents.entrenchment.copy()
     for _ in range(52):
         model.step()
     stayed = (model.residents.arrived_week == LONG_STANDING) & (start > 0)
-    assert stayed.sum() > 50
-    assert start[stayed].min() < 0.9  # the settled path: long-standing residents have recovered already
-    np.testing.assert_allclose(model.residents.entrenchment[stayed], start[stayed] * (1 - 0.004) ** 52, rtol=1e-4)
+    assert stayed.sum() > 100
+    still = model.residents.entrenchment[stayed]
+    assert set(np.unique(still)) <= {0.0, 1.0}
+    p = (1 - r) ** 52
+    assert abs(still.mean() - p) < 3 * np.sqrt(p * (1 - p) / stayed.sum()), (still.mean(), p)
 
 
 def test_whole_person_support_heals_entrenchment_faster_than_silo(small_params):
@@ -393,7 +398,6 @@ def test_whole_person_support_heals_entrenchment_faster_than_silo(small_params):
     for scenario in ("silo", "whole_system"):
         np.testing.assert_array_equal(result[scenario, 0.0], 1.0)
     assert result["whole_system", 0.03].mean() < result["silo", 0.03].mean() - 0.05
-    assert (result["whole_system", 0.03] < 1).mean() > (result["silo", 0.03] < 1).mean()
 
 
 # --- 7.3 crisis that lasts ------------------------------------------------------------------------------------------

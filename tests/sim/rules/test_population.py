@@ -238,50 +238,64 @@ def test_draw_people_trust_is_the_neighbourhood_start_plus_noise_within_bounds()
 
 
 def test_settled_residents_entrenchment_matches_the_closed_form():
-    """With ``settled_hazard`` h, entrenchment is (1 - r)^T with T ~ Exp(rate h) weeks, whose mean is
-    E[(1 - r)^T] = h / (h - ln(1 - r)) and second moment h / (h - 2 ln(1 - r)). Everyone entrenched (p = 1): the
-    sample mean of each group is within Z standard errors of its closed form."""
+    """With ``settled_hazard`` h, a resident is still entrenched with chance E[(1 - r)^T], T ~ Exp(rate h) weeks:
+    h / (h - ln(1 - r)). Everyone entrenched on arrival (p = 1): the share still entrenched in each group is within
+    Z binomial standard errors of its closed form, and entrenchment is 0 or 1."""
     r, per = 0.0015, 100_000
     profile = _profile(p_entrenched=(1.0, 1.0, 1.0), recovery=r)
     home = np.zeros(2 * per, np.intp)
     settled = np.repeat([0.002, 0.02], per)
     person = population.draw_people(home, profile, 2, np.random.default_rng(36), settled_hazard=settled)
     e = person.entrenchment.astype(float).reshape(2, per)
+    assert set(np.unique(e)) <= {0.0, 1.0}
     for group, h in enumerate((0.002, 0.02)):
-        mean = h / (h - math.log1p(-r))
-        sd = math.sqrt(h / (h - 2 * math.log1p(-r)) - mean**2)
-        assert abs(e[group].mean() - mean) < Z * sd / math.sqrt(per), (h, e[group].mean(), mean)
-    assert e.min() >= 0.0 and e.max() <= 1.0
-    # a resident who has lived here longer (lower hazard of leaving) has recovered more
+        p = h / (h - math.log1p(-r))
+        assert abs(e[group].mean() - p) < Z * math.sqrt(p * (1 - p) / per), (h, e[group].mean(), p)
+    # a resident who has lived here longer (lower hazard of leaving) is less often still entrenched
     assert e[0].mean() < e[1].mean() - 0.3
     floor = population.chronic_floor(person.entrenchment, person.chronic, 0.75)
-    assert (person.need >= floor).all() and floor.max() < 0.75  # the floor follows the recovered entrenchment
+    assert (person.need >= floor).all() and set(np.unique(floor)) <= {0.0, np.float32(0.75)}
     # no recovery: having lived here changes nothing
     none = population.draw_people(home[:1000], _profile(p_entrenched=(1.0, 1.0, 1.0), recovery=0.0), 2,
                                   np.random.default_rng(37), settled_hazard=np.full(1000, 0.002))
     np.testing.assert_array_equal(none.entrenchment, 1.0)
 
 
-def test_recover_entrenchment_in_place_for_rows():
-    """e[rows] *= 1 - rate; other rows, rate 0 and no rows change nothing."""
-    e = np.array([1.0, 0.5, 0.0, 0.8], np.float32)
-    out = population.recover_entrenchment(e, np.array([0, 1, 2]), 0.1)
-    assert out is e and e.dtype == np.float32
-    np.testing.assert_allclose(e, [0.9, 0.45, 0.0, 0.8], atol=F32)
+def test_recover_entrenchment_ends_it_for_a_share_rate_of_rows():
+    """Each of ``rows`` leaves entrenchment (1 -> 0) with chance ``rate``: of 200,000 entrenched rows at 0.1, the
+    share that ended is within Z binomial standard errors of 0.1; other rows, rate 0 and no rows change nothing."""
+    n, rate = 200_000, 0.1
+    e = np.ones(n + 1, np.float32)
+    out = population.recover_entrenchment(e, np.arange(n), rate, np.random.default_rng(40))
+    assert out is e and e.dtype == np.float32 and set(np.unique(e)) == {0.0, 1.0}
+    assert abs((e[:n] == 0).mean() - rate) < Z * math.sqrt(rate * (1 - rate) / n)
+    assert e[n] == 1.0  # not among the rows
     before = e.copy()
-    population.recover_entrenchment(e, np.array([0, 1]), 0.0)
-    population.recover_entrenchment(e, np.empty(0, np.intp), 0.5)
+    population.recover_entrenchment(e, np.arange(n), 0.0, np.random.default_rng(41))
+    population.recover_entrenchment(e, np.empty(0, np.intp), 0.5, np.random.default_rng(41))
     np.testing.assert_array_equal(e, before)
 
 
-def test_heal_in_place_by_quality():
-    """e[rows] *= 1 - rate * quality: rate 0.2, quality [0.5, 1] on rows [0, 2] -> [0.9, 0.5, 0.64]."""
-    e = np.array([1.0, 0.5, 0.8], np.float32)
-    out = population.heal(e, np.array([0, 2]), 0.2, np.array([0.5, 1.0]))
+def test_heal_ends_entrenchment_with_chance_rate_times_quality():
+    """During whole-person support each entrenched row leaves it with chance ``rate * quality``: rate 0.4, quality
+    0.5 and 1 on two halves of 200,000 rows -> shares 0.2 and 0.4 (within Z standard errors); rows already not
+    entrenched stay 0 and draw nothing; rate 0, quality 0 and no rows change nothing."""
+    n, rate = 100_000, 0.4
+    e = np.ones(2 * n, np.float32)
+    quality = np.repeat([0.5, 1.0], n)
+    out = population.heal(e, np.arange(2 * n), rate, quality, np.random.default_rng(42))
     assert out is e and e.dtype == np.float32
-    np.testing.assert_allclose(e, [0.9, 0.5, 0.64], atol=F32)
+    for half, p in enumerate((0.2, 0.4)):
+        ended = (e[half * n:(half + 1) * n] == 0).mean()
+        assert abs(ended - p) < Z * math.sqrt(p * (1 - p) / n), (half, ended)
     before = e.copy()
-    population.heal(e, np.array([0, 2]), 0.0, np.array([1.0, 1.0]))
-    population.heal(e, np.array([0, 2]), 0.2, np.array([0.0, 0.0]))  # support of no quality heals nothing
-    population.heal(e, np.empty(0, np.intp), 0.2, np.empty(0))
+    population.heal(e, np.arange(2 * n), 0.0, quality, np.random.default_rng(43))
+    population.heal(e, np.arange(2 * n), rate, np.zeros(2 * n), np.random.default_rng(43))  # no quality, no end
+    population.heal(e, np.empty(0, np.intp), rate, np.empty(0), np.random.default_rng(43))
     np.testing.assert_array_equal(e, before)
+    # the not-entrenched draw nothing: healing them alongside gives the same result for the entrenched as alone
+    a = np.array([1, 0, 1, 0, 1], np.float32)
+    b = np.array([1, 1, 1], np.float32)
+    population.heal(a, np.arange(5), 0.5, np.ones(5), np.random.default_rng(44))
+    population.heal(b, np.arange(3), 0.5, np.ones(3), np.random.default_rng(44))
+    np.testing.assert_array_equal(a[[0, 2, 4]], b)
