@@ -245,6 +245,9 @@ def main(argv: list[str]) -> int:
         rng = np.random.default_rng([settings.base_seed % 2**32, 99])
         pool = candidate_pool(match, settings, rng)
         pick = np.round(hm.maximin_subset(pool, settings.candidates, rng), 6)  # as every design is rounded
+        if settings.candidate_ranking == "fit":
+            print(f"Candidates: {settings.candidates} spread among the {len(pool)} non-implausible points most likely "
+                  f"to fit, as classifiers on the waves' runs rank them")
         tables = [simulator.runs("accept" + (f"-seed{r}" if r else ""), pick, np.full(len(pick), r),
                                  list(setting_of.values()), 0) for r in range(settings.acceptance_seeds)]
         table = tables[0]
@@ -271,15 +274,22 @@ def main(argv: list[str]) -> int:
 
 def candidate_pool(match, settings, rng) -> np.ndarray:
     """Where the candidates are drawn from: the core of the non-implausible space (every implausibility below
-    ``candidate_cutoff``), or all of it if the core holds too few points for a spread-out choice."""
+    ``candidate_cutoff``), or all of it if the core holds too few points for a spread-out choice; with
+    ``candidate_ranking: fit``, a larger sample of it narrowed to the 5 x ``candidates`` points most likely to land
+    in every band (:func:`history_matching.fit_probability`)."""
     from .stats import history_matching as hm
 
+    ranked = settings.candidate_ranking == "fit"
+    pool = match.nroy
     if settings.candidate_cutoff < hm.CUTOFF:
-        core, _ = hm.sample_nroy(match.waves, match.targets, match.space.dim, 10 * settings.candidates, rng,
-                                 cutoff=settings.candidate_cutoff)
+        core, _ = hm.sample_nroy(match.waves, match.targets, match.space.dim, (50 if ranked else 10) *
+                                 settings.candidates, rng, cutoff=settings.candidate_cutoff)
         if len(core) >= 2 * settings.candidates:
-            return core
-    return match.nroy
+            pool = core
+    if ranked:  # the most likely to fit first (a ranking; acceptance simulates them): 5 x candidates to spread over
+        chance = hm.fit_probability(match.records, match.targets, pool, seed=settings.base_seed % 2**32)
+        pool = pool[np.sort(np.argsort(-chance, kind="stable")[:5 * settings.candidates])]
+    return pool
 
 
 def candidate_table(simulator, tables, pick, targets, checks, fixed):

@@ -140,6 +140,8 @@ class CalibrationConfig:
     validation_folds: int = positive(5, 100)  # each wave's emulators are checked on held-out runs, k-fold (>= 2)
     candidates: int = positive(80, 100_000)  # non-implausible points simulated to find the worlds that fit
     candidate_cutoff: float = positive(2.0, 3.0)  # drawn where every implausibility is below this (the core)
+    candidate_ranking: str = choice("spread", "spread", "fit")  # spread: maximin over the core; fit: the points
+    # most likely to land in every band (classifiers on the waves' runs) first, then spread among those
     acceptance_seeds: int = positive(3, 100)  # a candidate fits when its mean over these seeds is in every band
     ensemble_size: int = positive(30, 10_000)  # at most this many worlds kept, spread out over the plausible space
     seeds_per_world: int = positive(2, 1000)  # replicate seeds per world when the ensemble is compared

@@ -659,6 +659,34 @@ def maximin_subset(points: np.ndarray, n: int, rng: np.random.Generator) -> np.n
     return points[maximin_indices(points, n, rng)]
 
 
+def fit_probability(records: list[WaveRecord], targets: list[Target], points: np.ndarray, seed: int = 0,
+                    trees: int = 200) -> np.ndarray:
+    """Chance that each of ``points`` (unit inputs) lands in every band, as the waves' own runs say: one
+    random-forest classifier per target (scikit-learn; in its band or not, from every run's output), their
+    probabilities multiplied as if independent. A ranking, not a verdict: it chooses which non-implausible points
+    are simulated first when a calibration looks for worlds that fit, and only their simulation decides. Where
+    the patterns that bind are met together only in a thin part of the space the emulators cannot resolve, this
+    finds it far more often than a spread over all of the space does. A target that every run (or none) meets
+    ranks nothing."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    u = np.concatenate([r.design for r in records])
+    outputs = pd.concat([r.outputs for r in records], ignore_index=True)
+    log_p = np.zeros(len(points))
+    for t in targets:
+        if t.output not in outputs:
+            continue
+        y = outputs[t.output].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        inside = t.inside(y[ok])
+        if inside.all() or not inside.any():
+            continue
+        forest = RandomForestClassifier(trees, min_samples_leaf=3, random_state=seed, n_jobs=1)
+        forest.fit(u[ok], inside)
+        log_p += np.log(np.clip(forest.predict_proba(points)[:, list(forest.classes_).index(True)], 1e-3, 1.0))
+    return np.exp(log_p)
+
+
 def latin_hypercube(dim: int, n: int, seed: int) -> np.ndarray:
     from scipy.stats import qmc
 

@@ -145,6 +145,7 @@ def test_robust_comparison_with_one_seed_per_world_resolves_no_world(results):
     (["calibration=nowhere"], "calibration"),
     (["calibration=smoke", "calibration.wave_size=3"], "calibration.wave_size"),
     (["calibration=smoke", "calibration.validation_folds=1"], "calibration.validation_folds"),
+    (["calibration=smoke", "calibration.candidate_ranking=best"], "calibration.candidate_ranking"),
     (["calibration=smoke", "calibration.patterns=[{name: a, outcome: mean_wellbeing, low: 0, high: 1, "
       "discrepancy: nan}]"], "calibration.patterns[0].discrepancy"),
 ])

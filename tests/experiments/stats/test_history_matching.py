@@ -277,3 +277,27 @@ def test_the_truth_is_kept_at_the_nominal_rate():
     kept, ruled_out = sir_coverage(range(100))
     assert kept >= 0.95
     assert ruled_out > 0.5  # and the method still does its job
+
+
+def test_fit_probability_ranks_points_that_truly_fit_first():
+    """Known answer: the toy's region that meets both bands is 2 % of the box. Classifiers trained on 300 noisy
+    runs of a plain Latin hypercube rank 20,000 fresh points. In each of 10 repeats the 200 ranked highest hold at
+    least twice the share that truly fits of a random choice, and over the repeats at least five times (measured:
+    3 to 24 times, 11 on average); points that fit score at least twice as high as points that do not, on
+    average. A target that every run meets, or none does, changes no ranking."""
+    shares = []
+    for trial in range(10):
+        rng = np.random.default_rng(100 + trial)
+        design = hm.latin_hypercube(SPACE.dim, 300, seed=trial)
+        outputs = toy(0.02, seed=trial)(1, design, np.zeros(len(design)))
+        record = hm.WaveRecord(1, design, outputs, 1.0, 1.0, {}, {})
+        u = rng.random((20_000, SPACE.dim))
+        chance = hm.fit_probability([record], TARGETS, u, seed=trial)
+        truth = truly_inside(u)
+        enrichment = truth[np.argsort(-chance)[:200]].mean() / truth.mean()
+        assert enrichment >= 2, (trial, enrichment)
+        assert chance[truth].mean() > 2 * chance[~truth].mean()
+        shares.append(enrichment)
+    assert np.mean(shares) >= 5, shares
+    everyone = [hm.Target("all", "a", -10, 10), hm.Target("nobody", "b", 5, 6)]
+    np.testing.assert_array_equal(hm.fit_probability([record], everyone, u[:50]), 1.0)
