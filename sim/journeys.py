@@ -60,8 +60,9 @@ class JourneyRecorder:
         self.chosen = np.asarray(rows, np.int64)  # in the order given (e.g. rule by rule)
         self.rows = np.unique(self.chosen)
         self.start = int(model.steps)
-        self.slot = np.full(model.n_residents, -1, np.int64)
+        self.slot = np.full(model.n_residents, -1, np.int64)  # each followed resident's column, kept after they leave
         self.slot[self.rows] = np.arange(self.rows.size)
+        self.following = self.slot >= 0  # by row: still followed (a newcomer in a leaver's row is not)
         self.events: list[Event] = []
         k = self.rows.size
         weeks = model.n_weeks - self.start + 1
@@ -80,7 +81,7 @@ class JourneyRecorder:
         a resident who left (``kind == "left"``) is followed no further."""
         if who.size == 0:
             return
-        hit = np.flatnonzero(self.slot[who] >= 0)
+        hit = np.flatnonzero(self.following[who])
         for i in hit.tolist():
             self.events.append(Event(
                 week, int(who[i]), kind,
@@ -89,7 +90,7 @@ class JourneyRecorder:
             ))
         if kind == "left" and hit.size:
             self.left_week[self.slot[who[hit]]] = week
-            self.slot[who[hit]] = -1
+            self.following[who[hit]] = False
 
     def end_week(self, model: PlaceModel) -> None:
         """Copy the followed residents' state at the end of the week (week ``model.steps``); nothing for those who
