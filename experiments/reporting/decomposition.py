@@ -38,7 +38,7 @@ def waterfall(steps: list[tuple[str, float]], observed: float, silo_simulated: f
     ax.plot([0], [silo_simulated], "kx", label="silo scenario, simulated")
     running = np.cumsum([v for _, v in steps])
     marks = [v for v in (observed, silo_simulated) if np.isfinite(v)]
-    low, high = min(running.min(), *marks), max(running.max(), *marks)
+    low, high = min([running.min(), *marks]), max([running.max(), *marks])  # marks may be empty (NaN)
     pad = (high - low) * 0.15 or abs(high) * 0.01 or 1.0
     ax.set_ylim(low - pad, high + pad)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
