@@ -86,8 +86,8 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
        "+.2f", reported=False),
     _o("crisis_spend_change_5y", "Change in spend on crises over five years", "share of year 0", LOWER, "+.2f",
        reported=False),
-    _o("hard_edges_share", "Residents with high need in 2+ of housing, mental health, safety", "share of residents",
-       LOWER, ".4f", reported=False),
+    _o("hard_edges_share", "Residents in severe and multiple disadvantage (high need in 2+ of housing, mental "
+       "health, safety)", "share of residents", LOWER, ".4f"),
     _o("hard_edges_3_of_2", "Of those, high need in all three", "share of the 2+ group", NEITHER, ".3f",
        reported=False),
     *(_o(f"failure_{kind}_share", f"Failure demand: {kind.replace('_', ' ')}", "share of all contacts", LOWER, ".3f",

@@ -192,6 +192,21 @@ def place_units(differences: pd.DataFrame, scenario: str, population: float | No
         k = scale_to / residents
         lines.append(f"| change in spend on the modelled services (GBP) | {r['difference'] * k:+,.0f} | "
                      f"{r['low'] * k:+,.0f} to {r['high'] * k:+,.0f} |")
+    if "emergency_spells_per_1000_per_year" in d.index:
+        r = d.loc["emergency_spells_per_1000_per_year"]
+        k = scale_to / 1000.0
+        lines.append(f"| emergency spells (e.g. temporary accommodation) averted | {-r['difference'] * k:,.0f} | "
+                     f"{-r['high'] * k:,.0f} to {-r['low'] * k:,.0f} |")
+    if "in_emergency_spell_per_1000" in d.index:
+        r = d.loc["in_emergency_spell_per_1000"]
+        k = scale_to / 1000.0
+        lines.append(f"| residents in an emergency spell on an average day | {r['difference'] * k:+,.0f} | "
+                     f"{r['low'] * k:+,.0f} to {r['high'] * k:+,.0f} |")
+    if "hard_edges_share" in d.index:
+        r = d.loc["hard_edges_share"]
+        lines.append(f"| residents in severe and multiple disadvantage (high need in 2+ of housing, mental health, "
+                     f"safety; on an average day) | {r['difference'] * scale_to:+,.0f} | "
+                     f"{r['low'] * scale_to:+,.0f} to {r['high'] * scale_to:+,.0f} |")
     if "multiple_disadvantage_share" in d.index:
         r = d.loc["multiple_disadvantage_share"]
         lines.append(f"| residents with 3+ high needs at once (average over the years) | "
