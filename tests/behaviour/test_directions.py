@@ -108,6 +108,12 @@ def test_whole_system_raises_wellbeing_beyond_noise(slow):
 
 
 # --- b. need coupling ---------------------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    "MODEL.md states it; it held at the earlier hand-set point (coupling 0.04) but not at the default point, a "
+    "plausible world whose coupling is nearly 0 (0.00325): there the wellbeing gain is +0.0044 without coupling and "
+    "+0.0020 at 0.05, +0.0020 at 0.1 (3 seeds, 10,000 residents), where crises rise to 90-200 per 1,000 a year and "
+    "swamp both ways of working. Whether the direction holds across the plausible worlds is open (closing note of "
+    "issue 16)"))
 def test_advantage_shrinks_when_needs_do_not_interact(fast):
     baseline = fast.paired("baseline", "mean_wellbeing").mean()
     uncoupled = fast.paired("no_coupling", "mean_wellbeing").mean()
@@ -119,6 +125,7 @@ def test_advantage_shrinks_when_needs_do_not_interact(fast):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="as test_advantage_shrinks_when_needs_do_not_interact")
 def test_advantage_shrinks_when_needs_do_not_interact_beyond_noise(slow):
     wellbeing = slow.paired("baseline", "mean_wellbeing") - slow.paired("no_coupling", "mean_wellbeing")
     outcome = "crises_per_1000_per_year"
@@ -148,12 +155,14 @@ def test_without_tie_building_no_warm_handoffs(fast):
 
 # --- d. coordination ----------------------------------------------------------------------------------------
 def test_costly_coordination_removes_most_of_the_advantage_and_loses_on_waits(fast):
-    """Measured (5 seeds): the wellbeing advantage falls from +0.0098 to +0.0012; failure demand 0.67 against
-    silo's 0.53, waits 5.1 weeks against 2.4."""
+    """At the earlier hand-set point (5 seeds) the wellbeing advantage fell from +0.0098 to +0.0012, failure demand
+    rose to 0.67 against silo's 0.53 and waits to 5.1 weeks against 2.4. At the default point (a plausible world
+    whose silo already has failure demand 0.65: wrong doors are common there) costly coordination no longer raises
+    failure demand above silo's (-0.004, 3 seeds: refusing no one still removes the refusals), so failure demand
+    is not asserted; the advantage and the waits are."""
     baseline = fast.paired("baseline", "mean_wellbeing").mean()
     costly = fast.paired("costly_coordination", "mean_wellbeing").mean()
     assert costly <= 0.25 * baseline
-    assert fast.paired("costly_coordination", "failure_demand_share").mean() > 0
     assert fast.paired("costly_coordination", "mean_wait_weeks").mean() > 0
 
 
@@ -165,7 +174,6 @@ def test_costly_coordination_reverses_the_advantage_of_joint_work_alone(fast):
 
 @pytest.mark.slow
 def test_costly_coordination_loses_beyond_noise(slow):
-    assert lower(slow.paired("costly_coordination", "failure_demand_share")) > 0
     assert lower(slow.paired("costly_coordination", "mean_wait_weeks")) > 0
     assert upper(slow.paired("costly_coordination", "mean_wellbeing")) < 0.25 * slow.paired(
         "baseline", "mean_wellbeing").mean()

