@@ -151,6 +151,8 @@ class Commissioner(mesa.Agent):
             )
             self.retender()
         total = money.annual_budget(world.budget_per_resident, m.n_residents, world.budget_change_per_year, self.year)
+        if world.demand_change_per_year:  # a period's demand moves with its budget (ODD 7.1)
+            m.set_demand((1.0 + world.demand_change_per_year) ** self.year)
         grants = route.funding.community_grant_share * total * self.prevention_factor
         m.budget_year_total = total - grants  # to the services; unspent grants are not moved to them
         # emergencies are a duty: last year's emergency spend is set aside for each service first (a demand-led

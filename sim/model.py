@@ -105,7 +105,10 @@ class PlaceModel(Model):
         )
         r.hazard[:] = self.hazard_by_neighbourhood[r.home]
         # Life events hit domains in proportion to the neighbourhood's deprivation in each (plus a floor).
-        self.domain_cumweights_by_neighbourhood = np.cumsum(dep + 0.1, axis=1)
+        self.domain_weights_by_neighbourhood = dep + 0.1
+        self.domain_cumweights_by_neighbourhood = np.cumsum(self.domain_weights_by_neighbourhood, axis=1)
+        self._base_hazard_by_neighbourhood = self.hazard_by_neighbourhood
+        self.demand_change_domains = np.isin(self.domains, rel.demand_change_domains)
         self.adjacency = neighbourhood_small_world(counts, rel.social_degree, rel.p_social_rewire, self.rng)
         self.degree = np.asarray(self.adjacency.sum(axis=1)).ravel().astype(np.float32)
 
@@ -615,6 +618,15 @@ class PlaceModel(Model):
         allowance = money.weekly_allowance(pr.budget_year, pr.budget_remaining, self.weeks_left_in_year)
         allowance[~pr.open] = 0.0
         return allowance
+
+    def set_demand(self, factor: float) -> None:
+        """A period's demand (ODD 7.1): life events in ``relations.demand_change_domains`` become ``factor`` times
+        as frequent as at the start (``rules.needs.demand_path``); the commissioner's year sets it with the
+        budget."""
+        self.hazard_by_neighbourhood, self.domain_cumweights_by_neighbourhood = needs.demand_path(
+            self._base_hazard_by_neighbourhood, self.domain_weights_by_neighbourhood, self.demand_change_domains,
+            factor)
+        self.residents.hazard[:] = self.hazard_by_neighbourhood[self.residents.home]
 
     def set_capacity(self) -> None:
         """Staff case units each provider can field next week, from its affordable weekly spend, less the staff time

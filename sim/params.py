@@ -239,6 +239,8 @@ class UncertaintyParams:
     demand_level: float = positive(1.22, 100.0)  # multiplier on the life-event hazard
     budget_per_resident: float = nonneg(96.1, 1e6)  # GBP per resident per year for the modelled services
     budget_change_per_year: float = _ranged(0.0, -1.0, 10.0)  # real-terms change each year (-0.052 = austerity)
+    demand_change_per_year: float = _ranged(0.0, -0.5, 1.0)  # change each year in life events in the domains of
+    # relations.demand_change_domains (0 = constant demand; austerity's period: homelessness demand +6 % a year)
     p_wrong_door: float = prob(0.414)  # chance a resident picks a service for another domain
     p_staff_turnover: float = prob(0.00422)  # weekly chance a provider loses a key member of staff (and of each
     # frontline member of staff leaving, for learning)
@@ -336,6 +338,8 @@ class RelationsParams:
     # crisis that lasts (ODD 7.3)
     spell_domains: list[str] = field(default_factory=lambda: ["housing"])  # a crisis here starts an emergency
     # spell (temporary accommodation) that costs spell_week_cost every week until the need is resolved
+    demand_change_domains: list[str] = field(default_factory=lambda: ["housing"])  # where a period's demand
+    # changes (uncertainty.demand_change_per_year): the austerity period's figure is for homelessness
     spell_week_cost: float = nonneg(70.2, 1e6)  # GBP per week of an emergency spell borne by this budget
     pressure_relationship_cut: float = prob(0.0375)  # under budget pressure, the share of relationship time cut per
     # unit of shortfall (staff time for joint work is the first thing cut)
@@ -460,7 +464,7 @@ def validate(params: Params) -> Params:
         if year is not None and (isinstance(year, bool) or not isinstance(year, int) or year < 0):
             raise ParamError(f"scenario.reform.{part}", f"must be a year >= 0 or null (never), got {year!r}")
     parse_coupling_links(rel.coupling_links, rel.domains)
-    for key in ("entrenched_domains", "spell_domains"):
+    for key in ("entrenched_domains", "spell_domains", "demand_change_domains"):
         for i, domain in enumerate(getattr(rel, key)):
             if domain not in rel.domains:
                 raise ParamError(f"relations.{key}[{i}]", f"unknown domain {domain!r} (domains: "

@@ -130,7 +130,8 @@ class CalibrationConfig:
     title: str = "Calibration to observed patterns"
     overrides: list[str] = field(default_factory=list)  # model overrides for every run, e.g. residents=5000
     parameters: list[str] = field(default_factory=list)  # empty: every key of conf/ranges.yaml not in `exclude`
-    exclude: list[str] = field(default_factory=lambda: ["uncertainty.budget_change_per_year"])
+    exclude: list[str] = field(default_factory=lambda: ["uncertainty.budget_change_per_year",
+                                                        "uncertainty.demand_change_per_year"])
     patterns: list[PatternConfig] = field(default_factory=list)
     wave_size: int = positive(80, 100_000)  # design points a wave simulates
     max_waves: int = positive(4, 100)

@@ -23,6 +23,18 @@ def life_event_hazard(deprivation: np.ndarray, shock_rate: float, gradient: floa
     return np.clip(shock_rate * demand_level * relative / relative.mean(), 0.0, 1.0)
 
 
+def demand_path(hazard: np.ndarray, domain_weights: np.ndarray, changed: np.ndarray,
+                factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Life events in the ``changed`` domains (a boolean mask over domains) become ``factor`` times as frequent,
+    the other domains' unchanged: returns the new weekly hazard per neighbourhood and the cumulative domain weights
+    (ODD 7.1, "a period's demand"). ``hazard`` is per neighbourhood, ``domain_weights`` (neighbourhoods x domains)
+    the share of events each domain takes; with ``factor`` 1 both come back unchanged."""
+    weights = domain_weights.copy()
+    weights[:, changed] *= factor
+    scale = weights.sum(axis=1) / domain_weights.sum(axis=1)
+    return np.clip(hazard * scale, 0.0, 1.0), np.cumsum(weights, axis=1)
+
+
 def apply_life_events(
     need: np.ndarray,
     hazard: np.ndarray,

@@ -400,6 +400,64 @@ def test_whole_person_support_heals_entrenchment_faster_than_silo(small_params):
     assert result["whole_system", 0.03].mean() < result["silo", 0.03].mean() - 0.05
 
 
+# --- 7.1 a period's demand --------------------------------------------------------------------------------------
+def test_demand_path_changes_only_the_chosen_domains():
+    """Per neighbourhood, the weekly rate of life events in a domain is hazard x its share of the weights: the
+    changed domains' rates are multiplied by the factor, the others' stay exactly as they were; factor 1 changes
+    nothing."""
+    rng = np.random.default_rng(3)
+    hazard = rng.uniform(0.001, 0.02, 40)
+    weights = rng.uniform(0.1, 1.1, (40, 6))
+    changed = np.array([False, True, False, False, True, False])
+
+    def rates(h, cum):
+        w = np.diff(cum, axis=1, prepend=0.0)
+        return h[:, None] * w / w.sum(axis=1, keepdims=True)
+
+    same_h, same_cum = needs.demand_path(hazard, weights, changed, 1.0)
+    np.testing.assert_array_equal(same_h, hazard)
+    np.testing.assert_array_equal(same_cum, np.cumsum(weights, axis=1))
+    before = rates(hazard, np.cumsum(weights, axis=1))
+    after = rates(*needs.demand_path(hazard, weights, changed, 1.34))
+    np.testing.assert_allclose(after[:, changed], 1.34 * before[:, changed], rtol=1e-12)
+    np.testing.assert_allclose(after[:, ~changed], before[:, ~changed], rtol=1e-12)
+
+
+def test_demand_moves_year_by_year_with_the_budget(small_params):
+    """uncertainty.demand_change_per_year: each commissioning year k sets every home's hazard and the domain
+    weights to the demand path at factor (1 + g)^k; with g = 0 they never move (the golden runs)."""
+    params = small_params(residents=600, years=3, burn_in_years=0, uncertainty__demand_change_per_year=0.25)
+    model = PlaceModel(params, resident_agents=False)
+    base_h = model._base_hazard_by_neighbourhood.copy()
+    for year in range(1, 4):
+        for _ in range(WEEKS_PER_YEAR):
+            model.step()
+        h, cum = needs.demand_path(base_h, model.domain_weights_by_neighbourhood, model.demand_change_domains,
+                                   1.25 ** year)
+        np.testing.assert_array_equal(model.hazard_by_neighbourhood, h)
+        np.testing.assert_array_equal(model.domain_cumweights_by_neighbourhood, cum)
+        np.testing.assert_array_equal(model.residents.hazard, h[model.residents.home].astype(np.float32))
+    flat = PlaceModel(small_params(residents=600, years=3, burn_in_years=0), resident_agents=False)
+    start = flat.residents.hazard.copy()
+    for _ in range(3 * WEEKS_PER_YEAR):
+        flat.step()
+    np.testing.assert_array_equal(flat.residents.hazard, start)
+
+
+def test_rising_housing_demand_starts_more_emergency_spells(small_params):
+    """A direction with its control: the same place and seeds, housing demand doubling each year against constant,
+    starts more emergency spells (housing is the spell domain) over three years, in every one of three seeds
+    (at 1,500 residents a 25 % rise is lost in the noise of a dozen spells)."""
+    started = {}
+    for g in (0.0, 1.0):
+        for seed in (1, 2, 3):
+            params = small_params(residents=1500, years=3, burn_in_years=0, seed=seed,
+                                  uncertainty__demand_change_per_year=g)
+            started[g, seed] = int(_run(params).timeseries()["spells_started"].sum())
+    for seed in (1, 2, 3):
+        assert started[1.0, seed] > started[0.0, seed], started
+
+
 # --- 7.3 crisis that lasts ------------------------------------------------------------------------------------------
 SPELLS = {"relations__spell_domains": "[housing,money]", "relations__spell_week_cost": 150,
           "relations__emergency_cost": 500, "uncertainty__entrenched_share": 0.1}

@@ -77,7 +77,7 @@ def test_one_service_per_domain(small_params):
     base = small_params(residents=600)
     three = dataclasses.replace(base, relations=dataclasses.replace(
         base.relations, domains=["health", "money", "work"], coupling_links=["money -> work: 1.0"],
-        entrenched_domains=["money", "work"], spell_domains=["money"]))
+        entrenched_domains=["money", "work"], spell_domains=["money"], demand_change_domains=["money"]))
     for params in (base, three):
         model = PlaceModel(params, resident_agents=False)
         assert len(model.services) == model.n_services == len(params.relations.domains)
