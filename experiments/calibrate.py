@@ -164,13 +164,17 @@ class Simulator:
         self.engine, self.progress = engine, progress
         self.tables = {}
 
-    def runs(self, study: str, design: np.ndarray, replicate: np.ndarray, settings: list[Setting], wave: int):
-        """Simulate every row under every setting (one seed per row, shared by the settings); the table."""
+    def runs(self, study: str, design: np.ndarray, replicate: np.ndarray, settings: list[Setting], wave: int,
+             rows=None, say=print):
+        """Simulate every row under every setting (one seed per row, shared by the settings); the table. ``rows``:
+        each row's number in the whole design (its seed and its ``point``; 0, 1, ... if not given), so that a
+        study simulated in parts draws the seeds it would draw whole."""
         from .engine.plan import Plan, plan_runs
         from .engine.study import run_study
 
+        rows = list(range(len(design))) if rows is None else [int(i) for i in rows]
         points = [point_of(self.space, row) for row in design]
-        seeds = [[run_seed(self.settings.base_seed, wave, i, int(r))] for i, r in enumerate(replicate)]
+        seeds = [[run_seed(self.settings.base_seed, wave, i, int(r))] for i, r in zip(rows, replicate, strict=True)]
         specs, index = {}, []
         for setting in settings:
             plan = plan_runs([*self.fixed, *setting.overrides], [setting.scenario], points, [0],
@@ -178,7 +182,7 @@ class Simulator:
             specs.update({s.run_hash: s for s in plan.specs})
             index += plan.index
         outcome = run_study(self.folder / study, Plan(list(specs.values()), index), self.engine, self.progress,
-                            label=study)
+                            label=study, say=say)
         if outcome.error:
             raise ConfigError(f"{outcome.error} run(s) of {study} failed (their traceback is in the `error` column "
                               f"of {relative(self.folder / study / 'table.parquet')}); run the same command again "
@@ -186,6 +190,7 @@ class Simulator:
         import pandas as pd
 
         table = pd.read_parquet(self.folder / study / "table.parquet")
+        table["point"] = np.asarray(rows)[table["point"].to_numpy(dtype=int)]
         self.tables[study] = table
         return table
 
@@ -199,6 +204,17 @@ class Simulator:
             rows = table[table["setting"] == setting].sort_values("point")
             out[t.output] = rows[outcome].to_numpy(dtype=float)
         return pd.DataFrame(out, index=range(n))
+
+    def outputs_by_point(self, table, targets):
+        """One row per point simulated in ``table`` (indexed by ``point``), one column per target output."""
+        import pandas as pd
+
+        columns = {}
+        for t in targets:
+            setting, outcome = t.output.split(":", 1)
+            rows = table[table["setting"] == setting]
+            columns[t.output] = pd.Series(rows[outcome].to_numpy(dtype=float), index=rows["point"].to_numpy())
+        return pd.DataFrame(columns)
 
     def __call__(self, wave: int, design: np.ndarray, replicate: np.ndarray):
         study = f"wave-{wave}" + ("-seeds" if replicate.any() else "")
@@ -248,10 +264,9 @@ def main(argv: list[str]) -> int:
         if settings.candidate_ranking == "fit":
             print(f"Candidates: {settings.candidates} spread among the {len(pool)} non-implausible points most likely "
                   f"to fit, as classifiers on the waves' runs rank them")
-        tables = [simulator.runs("accept" + (f"-seed{r}" if r else ""), pick, np.full(len(pick), r),
-                                 list(setting_of.values()), 0) for r in range(settings.acceptance_seeds)]
-        table = tables[0]
-        candidates = candidate_table(simulator, tables, pick, targets, checks, fixed)
+        candidates, pick = accept(simulator, match, pick, settings, list(setting_of.values()), targets, checks,
+                                  fixed)
+        table = simulator.tables["accept"]
         accepted = choose_worlds(candidates, space, settings.ensemble_size, rng)
         print(f"Plausible worlds: {int(candidates['inside_all'].sum())} of {len(candidates)} simulated points land in "
               f"every band (mean over {settings.acceptance_seeds} seed(s)); {len(accepted)} kept")
@@ -292,26 +307,64 @@ def candidate_pool(match, settings, rng) -> np.ndarray:
     return pool
 
 
+def accept(simulator, match, pick, settings, setting_list, targets, checks, fixed):
+    """Which candidates fit every band on the mean of ``acceptance_seeds`` seeds, simulated in batches of
+    ``acceptance_batch`` in the order they were picked (a greedy maximin order: every batch so far is spread over
+    the space): each batch first on one seed; only the candidates whose one seed is within ``acceptance_screen``
+    seed standard deviations of every band (:func:`history_matching.within_reach`) on the other seeds. Stops
+    after the batch in which ``ensemble_size`` candidates fit. The candidate table and the candidates simulated."""
+    from .stats import history_matching as hm
+
+    n, seeds = len(pick), settings.acceptance_seeds
+    quiet = lambda text: None  # noqa: E731 - one line per batch instead of one per study
+    further: list[int] = []  # candidates simulated on every seed
+    end = 0
+    while end < n:
+        start, end = end, min(n, end + settings.acceptance_batch)
+        first = simulator.runs("accept", pick[:end], np.zeros(end, int), setting_list, 0, say=quiet)
+        new = np.arange(start, end)
+        if seeds > 1 and settings.acceptance_screen > 0:
+            outputs = simulator.outputs_by_point(first, targets).reindex(new)
+            go_on = hm.within_reach(match.waves, targets, pick[new], outputs, settings.acceptance_screen)
+        else:
+            go_on = np.ones(len(new), bool)
+        further += [int(i) for i in new[go_on]]
+        tables = [first, *(simulator.runs(f"accept-seed{r}", pick[further], np.full(len(further), r), setting_list,
+                                          0, rows=further, say=quiet) for r in range(1, seeds) if further)]
+        candidates = candidate_table(simulator, tables, pick[:end], targets, checks, fixed)
+        fits = int(candidates["inside_all"].sum())
+        print(f"accept: {end} of {n} candidates simulated"
+              + (f", {len(further)} within reach of every band on their first seed and run on {seeds - 1} more"
+                 if seeds > 1 else "") + f"; {fits} fit every band")
+        if fits >= settings.ensemble_size:
+            break
+    return candidates, pick[:end]
+
+
 def candidate_table(simulator, tables, pick, targets, checks, fixed):
     """One row per simulated non-implausible point: parameters, pattern outputs (checks too) as the mean over the
-    acceptance seeds (a world's outcome is its expectation; one seed is a noisy estimate of it), inside each band,
-    inside every required band (``inside_all``); ``seed`` (the first) and ``seeds`` (all) to re-run it."""
+    acceptance seeds it was simulated on (a world's outcome is its expectation; one seed is a noisy estimate of
+    it), inside each band, inside every required band (``inside_all``); ``seed`` (the first) and ``seeds`` (all
+    it was run on: fewer than ``acceptance_seeds`` where its first seed was out of reach) to re-run it."""
     import pandas as pd
 
-    table = tables[0]
-    out = sum(simulator.outputs(t, len(pick), [*targets, *checks]) for t in tables) / len(tables)
+    n, table = len(pick), tables[0]
+    outputs = [simulator.outputs_by_point(t, [*targets, *checks]).reindex(range(n)) for t in tables]
+    present = [np.isin(np.arange(n), t["point"].to_numpy(dtype=int)) for t in tables]
+    count = np.sum(present, axis=0)
+    out = sum(np.where(p[:, None], o.to_numpy(dtype=float), 0.0) for o, p in zip(outputs, present, strict=True))
+    out = pd.DataFrame(out / count[:, None], columns=outputs[0].columns)
     params = pd.DataFrame([point_of(simulator.space, row) for row in pick])
-    base = table[table["setting"] == BASELINE_SETTING.label].sort_values("point") \
-        if BASELINE_SETTING.label in set(table["setting"]) else table.drop_duplicates("point").sort_values("point")
+    base_label = BASELINE_SETTING.label if BASELINE_SETTING.label in set(table["setting"]) \
+        else table["setting"].iloc[0]
+    seed_of = [t[t["setting"] == base_label].set_index("point")["seed"] for t in tables]
     frame = params.copy()
     for t in [*targets, *checks]:
         frame[t.name] = out[t.output].to_numpy()
         frame[f"{t.name}:inside"] = t.inside(frame[t.name])
     frame["inside_all"] = frame[[f"{t.name}:inside" for t in targets]].all(axis=1)
-    frame["seed"] = base["seed"].to_numpy()
-    frame["seeds"] = [list(map(int, seeds)) for seeds in zip(*(
-        t[t["setting"] == base["setting"].iloc[0]].sort_values("point")["seed"].to_numpy() for t in tables),
-        strict=True)]
+    frame["seeds"] = [[int(s[i]) for s in seed_of if i in s.index] for i in range(n)]
+    frame["seed"] = [seeds[0] for seeds in frame["seeds"]]
     frame["world_overrides"] = [[f"{k}={_plain(v)}" for k, v in point.items()]
                                 for point in params.to_dict("records")]
     frame["overrides"] = [[*fixed, *w, f"seed={s}"] for w, s in zip(frame["world_overrides"], frame["seed"],

@@ -144,6 +144,9 @@ class CalibrationConfig:
     candidate_ranking: str = choice("spread", "spread", "fit")  # spread: maximin over the core; fit: the points
     # most likely to land in every band (classifiers on the waves' runs) first, then spread among those
     acceptance_seeds: int = positive(3, 100)  # a candidate fits when its mean over these seeds is in every band
+    acceptance_batch: int = positive(40, 100_000)  # candidates simulated at a time; stop once ensemble_size fit
+    acceptance_screen: float = nonneg(3.0, 100.0)  # further seeds only where the first is within this many seed
+    # standard deviations of every band (0: every candidate on every seed)
     ensemble_size: int = positive(30, 10_000)  # at most this many worlds kept, spread out over the plausible space
     seeds_per_world: int = positive(2, 1000)  # replicate seeds per world when the ensemble is compared
     base_seed: int = nonneg(20261129, 2**63 - 1)

@@ -134,8 +134,12 @@ def write_report(folder: Path, settings, argv, fixed, match, candidates, accepte
              f"({', '.join(fixed) or 'the default place'}), in {len(match.records)} waves; {wall:.0f} s. "
              f"Re-run (resumes, reuses finished runs): `{command}`", ""]
     if accepted is not None and len(accepted):
+        seeds = candidates["seeds"].map(len)
+        screened = (f"; {int((seeds < seeds.max()).sum())} of them stopped after one seed, out of reach of a band"
+                    if (seeds < seeds.max()).any() else "")
         lines += [f"**{len(accepted)} plausible worlds kept** ({n_fit} of {len(candidates)} simulated points of the "
-                  f"non-implausible space land in every band). The non-implausible space is "
+                  f"non-implausible space land in every band on the mean of their seeds{screened}). The "
+                  f"non-implausible space is "
                   f"{match.records[-1].nroy_share:.2%} of the box of plausible ranges: "
                   f"{1 - match.records[-1].nroy_share:.1%} is ruled out.", ""]
     else:

@@ -687,6 +687,45 @@ def fit_probability(records: list[WaveRecord], targets: list[Target], points: np
     return np.exp(log_p)
 
 
+def seed_spread(waves: list[Wave], t: Target, u: np.ndarray) -> np.ndarray:
+    """The seed standard deviation of target ``t`` at unit inputs ``u`` (emulated scale), as the last wave that
+    estimated it says, with that wave's variance factors for ``t`` (never below 1, so never narrower than the
+    seed variance itself); NaN where no wave estimated it."""
+    u = np.atleast_2d(np.asarray(u, float))
+    for wave in reversed(waves):
+        model = wave.seed_models.get(t.name)
+        if model is not None:
+            variance = model(u)
+        elif t.name in wave.emulators:
+            variance = np.full(len(u), wave.emulators[t.name].noise_var)
+        else:
+            continue
+        factor = max(1.0, float(np.nan_to_num(wave.inflation.get(t.name, 1.0), nan=1.0)))
+        if t.name in wave.local:
+            factor = factor * wave.local[t.name](u)
+        return np.sqrt(np.maximum(variance * factor, 0.0))
+    return np.full(len(u), np.nan)
+
+
+def within_reach(waves: list[Wave], targets: list[Target], u: np.ndarray, outputs: pd.DataFrame,
+                 sds: float = CUTOFF) -> np.ndarray:
+    """Which points may still land in every band when more seeds are averaged: for every target, the one seed's
+    output (``outputs[t.output]``, one row per point) lies within ``sds`` seed standard deviations
+    (:func:`seed_spread`) of the band on the emulated scale. A sequential test: a point whose expectation is inside
+    every band fails it only if some seed error exceeds ``sds`` standard deviations (under Gaussian noise 0.27 %
+    a target at 3), so the points it stops are almost surely ones the mean over seeds would reject, at a third of
+    their cost. A target with no seed variance, or a missing output, stops nothing."""
+    keep = np.ones(len(u), bool)
+    for t in targets:
+        if t.output not in outputs:
+            continue
+        y = t.scale(outputs[t.output].to_numpy(dtype=float))
+        spread = seed_spread(waves, t, u)
+        far = t.distance(y) > sds * spread
+        keep &= ~(far & np.isfinite(spread) & np.isfinite(y))
+    return keep
+
+
 def latin_hypercube(dim: int, n: int, seed: int) -> np.ndarray:
     from scipy.stats import qmc
 

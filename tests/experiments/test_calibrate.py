@@ -30,7 +30,7 @@ def smoke(tmp_path_factory):
 
 def test_smoke_calibration_writes_its_ensemble_waves_and_report(smoke):
     ensemble = pd.read_parquet(smoke / "ensemble.parquet")
-    assert 1 <= len(ensemble) <= 6 and ensemble["inside_all"].all()
+    assert 1 <= len(ensemble) <= 8 and ensemble["inside_all"].all()
     for key in ("uncertainty.p_wrong_door", "uncertainty.shock_rate", "relations.seek_rate",
                 "relations.emergency_cost"):
         assert key in ensemble.columns
@@ -50,6 +50,9 @@ def test_smoke_calibration_writes_its_ensemble_waves_and_report(smoke):
     candidates = pd.read_parquet(smoke / "candidates.parquet")
     required = ["failure_demand", "resident_trust", "prevention_crowded_out"]
     assert (candidates["inside_all"] == candidates[[f"{p}:inside" for p in required]].all(axis=1)).all()  # ... only
+    assert len(candidates) == 12  # two batches: the first cannot hold the 8 worlds wanted
+    seeds = candidates["seeds"].map(len)
+    assert set(seeds) <= {1, 2} and not candidates.loc[seeds == 1, "inside_all"].any()  # screened: one seed, no fit
     report = (smoke / "report.md").read_text()
     assert "plausible worlds kept" in report and "Which pattern constrains which parameter" in report
     assert "| hard_edges | check |" in report and "Which patterns can be met together" in report
@@ -146,6 +149,9 @@ def test_robust_comparison_with_one_seed_per_world_resolves_no_world(results):
     (["calibration=smoke", "calibration.wave_size=3"], "calibration.wave_size"),
     (["calibration=smoke", "calibration.validation_folds=1"], "calibration.validation_folds"),
     (["calibration=smoke", "calibration.candidate_ranking=best"], "calibration.candidate_ranking"),
+    (["calibration=smoke", "calibration.acceptance_batch=0"], "calibration.acceptance_batch"),
+    (["calibration=smoke", "calibration.acceptance_screen=-1"], "calibration.acceptance_screen"),
+    (["calibration=smoke", "calibration.acceptance_screen=nan"], "calibration.acceptance_screen"),
     (["calibration=smoke", "calibration.patterns=[{name: a, outcome: mean_wellbeing, low: 0, high: 1, "
       "discrepancy: nan}]"], "calibration.patterns[0].discrepancy"),
 ])
