@@ -230,38 +230,38 @@ class ScenarioParams:
 class UncertaintyParams:
     """Uncertainties (X): facts about the world the commissioner does not choose."""
 
-    need_coupling: float = nonneg(0.00434, 1.0)  # weekly spill of unmet need between linked domains; 0 = no interaction
-    relationship_build_rate: float = nonneg(0.0572, 1.0)  # tie growth per week of joint work; 0 = ties never form
-    coordination_cost: float = nonneg(0.194, 100.0)  # extra staff units per partner engaged per bespoke case-week
-    trust_loss_gain_ratio: float = positive(1.22, 1000.0)  # a bad experience moves trust this many times a good one
-    shock_rate: float = prob(0.00888)  # weekly chance of a life event for a resident of an average place
-    deprivation_shock_gradient: float = nonneg(2.26, 100.0)  # extra hazard in the most deprived neighbourhoods
-    demand_level: float = positive(0.74, 100.0)  # multiplier on the life-event hazard
-    budget_per_resident: float = nonneg(101.0, 1e6)  # GBP per resident per year for the modelled services
+    need_coupling: float = nonneg(0.00325, 1.0)  # weekly spill of unmet need between linked domains; 0 = no interaction
+    relationship_build_rate: float = nonneg(0.0544, 1.0)  # tie growth per week of joint work; 0 = ties never form
+    coordination_cost: float = nonneg(0.367, 100.0)  # extra staff units per partner engaged per bespoke case-week
+    trust_loss_gain_ratio: float = positive(1.13, 1000.0)  # a bad experience moves trust this many times a good one
+    shock_rate: float = prob(0.00878)  # weekly chance of a life event for a resident of an average place
+    deprivation_shock_gradient: float = nonneg(2.37, 100.0)  # extra hazard in the most deprived neighbourhoods
+    demand_level: float = positive(1.22, 100.0)  # multiplier on the life-event hazard
+    budget_per_resident: float = nonneg(96.1, 1e6)  # GBP per resident per year for the modelled services
     budget_change_per_year: float = _ranged(0.0, -1.0, 10.0)  # real-terms change each year (-0.052 = austerity)
     demand_change_per_year: float = _ranged(0.0, -0.5, 1.0)  # change each year in life events in the domains of
     # relations.demand_change_domains (0 = constant demand; austerity's period: homelessness demand +6 % a year)
-    p_wrong_door: float = prob(0.37)  # chance a resident picks a service for another domain
-    p_staff_turnover: float = prob(0.00773)  # weekly chance a provider loses a key member of staff (and of each
+    p_wrong_door: float = prob(0.414)  # chance a resident picks a service for another domain
+    p_staff_turnover: float = prob(0.00422)  # weekly chance a provider loses a key member of staff (and of each
     # frontline member of staff leaving, for learning)
-    adoption_threshold: float = positive(0.943, 1000.0)  # exposure (tie strength x visible results of adopters)
+    adoption_threshold: float = positive(0.345, 1000.0)  # exposure (tie strength x visible results of adopters)
     # a provider needs before it adopts the new way (Centola & Macy: above one tie's worth, it needs reinforcement)
-    p_slip_back: float = prob(0.0927)  # quarterly chance an adopter returns to the usual way with no infrastructure
+    p_slip_back: float = prob(0.0592)  # quarterly chance an adopter returns to the usual way with no infrastructure
     # reformed (scaled by the share of the four parts not reformed)
-    change_time_share: float = prob(0.0789)  # share of staff time a provider gives to training and redesign during
+    change_time_share: float = prob(0.175)  # share of staff time a provider gives to training and redesign during
     # its first relations.change_weeks in the new way (ODD 7.16)
-    relet_disruption_share: float = prob(0.391)  # share of capacity a provider taking over a re-let contract loses
+    relet_disruption_share: float = prob(0.268)  # share of capacity a provider taking over a re-let contract loses
     # while it mobilises (relations.mobilisation_weeks)
-    practice_ramp_weeks: float = nonneg(78.6, 520.0)  # weeks before the new way's support reaches its full effect
-    target_alignment: float = prob(0.493)  # share of what-helps dimensions that output targets reward correctly
-    p_needs_shift: float = prob(0.038)  # yearly chance each dimension of what helps changes (March's turbulence)
-    leave_rate: float = prob(0.0808)  # yearly chance a resident with no need leaves the place (moves away or dies);
+    practice_ramp_weeks: float = nonneg(80.0, 520.0)  # weeks before the new way's support reaches its full effect
+    target_alignment: float = prob(0.778)  # share of what-helps dimensions that output targets reward correctly
+    p_needs_shift: float = prob(0.0817)  # yearly chance each dimension of what helps changes (March's turbulence)
+    leave_rate: float = prob(0.0767)  # yearly chance a resident with no need leaves the place (moves away or dies);
     # each leaver is replaced by a newcomer (ODD 7.18)
-    entrenched_share: float = prob(0.045)  # share of residents (place average) who arrive with entrenched
+    entrenched_share: float = prob(0.049)  # share of residents (place average) who arrive with entrenched
     # disadvantage: a history of adversity that holds some needs at a chronic level (ODD 7.19)
-    entrenchment_recovery_rate: float = prob(0.00357)  # weekly chance entrenched disadvantage ends on its own (long
+    entrenchment_recovery_rate: float = prob(0.00259)  # weekly chance entrenched disadvantage ends on its own (long
     # histories: about 7 years on average at 0.00259)
-    relational_healing_rate: float = prob(0.00168)  # extra weekly chance it ends during whole-person support, at full
+    relational_healing_rate: float = prob(0.00787)  # extra weekly chance it ends during whole-person support, at full
     # quality (sustained relational support shortens entrenched disadvantage, slowly: J2SI, Fulfilling Lives)
 
 
@@ -274,11 +274,11 @@ class RelationsParams:
     coupling_floor: float = prob(0.3)  # need below this does not spill into other domains
     initial_need_scale: float = prob(0.09)  # starting need ~ Exp(mean = scale * (0.15 + deprivation))
     shock_size: float = prob(0.25)  # mean rise in need from a life event
-    natural_recovery_rate: float = prob(0.0274)  # weekly share of need that recovers on its own at mean strength
+    natural_recovery_rate: float = prob(0.0268)  # weekly share of need that recovers on its own at mean strength
     crisis_threshold: float = prob(0.9)
     crisis_relief: float = prob(0.25)  # need removed by an emergency response
     crisis_cooldown_weeks: int = weeks(8)
-    emergency_cost: float = nonneg(377.0, 1e7)  # GBP per crisis borne by this budget (A&E, police, emergency housing)
+    emergency_cost: float = nonneg(2140.0, 1e7)  # GBP per crisis borne by this budget (A&E, police, emergency housing)
     case_week_cost: float = _ranged(120.0, 1.0, 1e6)  # GBP of staff time for one case-week
     community_case_week_cost: float = _ranged(15.0, 1.0, 1e6)
     community_case_weeks: int = weeks(8)  # longest a community organisation supports one resident
@@ -286,18 +286,18 @@ class RelationsParams:
     brief_help_below: float = prob(0.4)  # a community organisation helps on the spot below this need
     brief_help_effect: float = prob(0.1)  # need removed by on-the-spot help (advice, a connection, a form filled)
     contact_handling_units: float = nonneg(0.1, 100.0)  # staff case-week units to handle one contact or chase
-    support_effect_rate: float = prob(0.119)  # weekly fall in need under support, at full knowledge and trust
-    standardised_fit: float = prob(0.53)  # effect of a standard episode relative to support tailored to the person
-    generalist_share: float = prob(0.374)  # effect outside the provider's own domain without a partner
-    community_effect_rate: float = prob(0.0198)  # weekly fall in every domain under community support
+    support_effect_rate: float = prob(0.0919)  # weekly fall in need under support, at full knowledge and trust
+    standardised_fit: float = prob(0.469)  # effect of a standard episode relative to support tailored to the person
+    generalist_share: float = prob(0.457)  # effect outside the provider's own domain without a partner
+    community_effect_rate: float = prob(0.0342)  # weekly fall in every domain under community support
     learning_dimensions: int = positive(30, INF)  # March's m: dimensions of what helps people in this place
     staff_per_provider: int = positive(20, INF)  # March's n: frontline staff whose beliefs are modelled
     strength_build_rate: float = prob(0.01)  # weekly rise of strengths under bespoke or community support
     strength_decay_rate: float = prob(0.005)  # weekly relaxation of strengths to their baseline
-    seek_rate: float = prob(0.463)  # weekly chance of asking for help at need 1 and trust 1
+    seek_rate: float = prob(0.409)  # weekly chance of asking for help at need 1 and trust 1
     seek_floor: float = prob(0.3)  # need below which residents do not ask for help
     p_community_door: float = prob(0.25)  # chance a help-seeker goes to the local community organisation
-    p_signpost_take_up: float = prob(0.473)  # weekly chance of acting on a signpost, at trust 1
+    p_signpost_take_up: float = prob(0.378)  # weekly chance of acting on a signpost, at trust 1
     referral_expiry_weeks: int = weeks(8)  # a signpost not acted on by then is a lost referral
     p_chase: float = prob(0.15)  # weekly chance a waiting resident chases
     chase_after_weeks: int = weeks(3)
@@ -323,7 +323,7 @@ class RelationsParams:
     results_weight: float = nonneg(1.0, 100.0)  # how much adopters' visible results (relative good closures) weigh in
     # the exposure of their partners; 0 = results are not seen
     # moving in and out (ODD 7.18)
-    leave_need_gradient: float = nonneg(0.0979, 100.0)  # a resident whose largest need is 1 leaves (1 + this) x as often
+    leave_need_gradient: float = nonneg(1.89, 100.0)  # a resident whose largest need is 1 leaves (1 + this) x as often
     # as one with no need (deaths and moves of people in crisis)
     leave_deprivation_gradient: float = nonneg(0.5, 100.0)  # residents of the most deprived neighbourhoods leave
     # (1 + this) x as often as the least deprived's (the place's average rate is kept)
@@ -333,15 +333,15 @@ class RelationsParams:
     entrenched_deprivation_gradient: float = nonneg(2.0, 100.0)  # entrenched disadvantage is (1 + this) x as
     # common in the most deprived neighbourhoods as in the least (the place's average is entrenched_share)
     entrenched_domains: list[str] = field(default_factory=lambda: ["housing", "mental_health", "safety"])
-    p_chronic_domain: float = prob(0.496)  # chance each entrenched domain holds a chronic need (entrenched residents)
+    p_chronic_domain: float = prob(0.468)  # chance each entrenched domain holds a chronic need (entrenched residents)
     chronic_level: float = prob(0.75)  # the level a fully entrenched resident's chronic needs return to
     # crisis that lasts (ODD 7.3)
     spell_domains: list[str] = field(default_factory=lambda: ["housing"])  # a crisis here starts an emergency
     # spell (temporary accommodation) that costs spell_week_cost every week until the need is resolved
     demand_change_domains: list[str] = field(default_factory=lambda: ["housing"])  # where a period's demand
     # changes (uncertainty.demand_change_per_year): the austerity period's figure is for homelessness
-    spell_week_cost: float = nonneg(217.0, 1e6)  # GBP per week of an emergency spell borne by this budget
-    pressure_relationship_cut: float = prob(0.343)  # under budget pressure, the share of relationship time cut per
+    spell_week_cost: float = nonneg(70.2, 1e6)  # GBP per week of an emergency spell borne by this budget
+    pressure_relationship_cut: float = prob(0.0375)  # under budget pressure, the share of relationship time cut per
     # unit of shortfall (staff time for joint work is the first thing cut)
 
 

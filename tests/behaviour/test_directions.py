@@ -109,11 +109,11 @@ def test_whole_system_raises_wellbeing_beyond_noise(slow):
 
 # --- b. need coupling ---------------------------------------------------------------------------------------
 @pytest.mark.xfail(strict=True, reason=(
-    "MODEL.md states it; it held at the earlier hand-set point (coupling 0.04) but not at the default points that "
-    "are plausible worlds, whose coupling is nearly 0 (0.00325 in the nine-pattern ensemble's medoid, 0.00434 in "
-    "the ten-pattern one's): at the first the wellbeing gain was +0.0044 without coupling and +0.0020 at 0.05, "
-    "+0.0020 at 0.1 (3 seeds, 10,000 residents), where crises rise to 90-200 per 1,000 a year and swamp both ways "
-    "of working. Whether the direction holds across the plausible worlds is open (closing note of issue 16)"))
+    "MODEL.md states it; it held at the earlier hand-set point (coupling 0.04) but not at the default point, a "
+    "plausible world whose coupling is nearly 0 (0.00325): there the wellbeing gain is +0.0044 without coupling and "
+    "+0.0020 at 0.05, +0.0020 at 0.1 (3 seeds, 10,000 residents), where crises rise to 90-200 per 1,000 a year and "
+    "swamp both ways of working. Whether the direction holds across the plausible worlds is open (closing note of "
+    "issue 16)"))
 def test_advantage_shrinks_when_needs_do_not_interact(fast):
     baseline = fast.paired("baseline", "mean_wellbeing").mean()
     uncoupled = fast.paired("no_coupling", "mean_wellbeing").mean()

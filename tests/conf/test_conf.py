@@ -52,7 +52,7 @@ def test_required_top_level_and_uncertainty_keys():
         assert key in cfg, key
     for key in ("need_coupling", "relationship_build_rate", "coordination_cost", "trust_loss_gain_ratio"):
         assert key in cfg.uncertainty, key
-    assert config.uncertainty.trust_loss_gain_ratio == 1.22  # the default point (docs/ODD.md)
+    assert config.uncertainty.trust_loss_gain_ratio == 1.13  # the default point (docs/ODD.md)
 
 
 def test_defaults_live_once_the_yaml_files_and_the_dataclasses_agree():
