@@ -195,15 +195,8 @@ class Simulator:
         return table
 
     def outputs(self, table, n: int, targets=None):
-        """One row per design point, one column per target output (``<setting>:<outcome>``)."""
-        import pandas as pd
-
-        out = {}
-        for t in targets or self.targets:
-            setting, outcome = t.output.split(":", 1)
-            rows = table[table["setting"] == setting].sort_values("point")
-            out[t.output] = rows[outcome].to_numpy(dtype=float)
-        return pd.DataFrame(out, index=range(n))
+        """One row per design point 0 .. n-1, one column per target output (``<setting>:<outcome>``)."""
+        return self.outputs_by_point(table, targets or self.targets).reindex(range(n))
 
     def outputs_by_point(self, table, targets):
         """One row per point simulated in ``table`` (indexed by ``point``), one column per target output."""
